@@ -1,0 +1,1 @@
+// Placeholder translation unit for a core area with no sources yet.

@@ -1,0 +1,57 @@
+// Consensus network configuration: fork schedule, genesis fork version and the preset's limits.
+#pragma once
+
+#include <cachet/util/bytes.hpp>
+
+#include <cstdint>
+#include <expected>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cachet::eth {
+
+inline constexpr std::uint64_t kFarFutureEpoch = std::numeric_limits<std::uint64_t>::max();
+
+enum class Fork { Phase0, Altair, Bellatrix, Capella, Deneb, Electra, Fulu };
+std::string_view to_string(Fork fork);
+
+/// The preset values that change the shape of signed containers (consensus-specs presets/{mainnet,minimal}).
+struct Preset {
+  std::string name;                                  // "mainnet" | "minimal"
+  std::uint64_t slots_per_epoch = 32;
+  std::uint64_t max_validators_per_committee = 2048; // phase0 attestation aggregation_bits limit
+  std::uint64_t max_committees_per_slot = 64;        // Electra committee_bits length
+  std::uint64_t sync_committee_size = 512;
+  std::uint64_t sync_committee_subnet_count = 4;     // contribution aggregation_bits = size / subnet count
+  std::uint64_t max_proposer_slashings = 16, max_attester_slashings = 2, max_attestations = 128,
+                max_deposits = 16, max_voluntary_exits = 16;
+  std::uint64_t deposit_contract_tree_depth = 32;
+};
+const Preset& mainnet_preset();
+const Preset& minimal_preset();
+
+struct ForkSchedule {
+  Fork fork;
+  Bytes4 version;
+  std::uint64_t epoch;  // kFarFutureEpoch when not scheduled
+};
+
+struct NetworkConfig {
+  std::string name;  // "mainnet", ..., or the config file path
+  Preset preset;
+  Bytes4 genesis_fork_version{};
+  std::vector<ForkSchedule> forks;  // Phase0 (genesis) .. Fulu, in order; Phase0's version is the genesis one
+
+  /// The version of `fork`, or nullopt when the config does not name it.
+  const ForkSchedule* find(Fork fork) const;
+  /// Which fork a version belongs to on this network (nullptr for an unknown version).
+  const ForkSchedule* fork_of_version(const Bytes4& version) const;
+};
+
+/// Built-in networks: mainnet, sepolia, holesky, hoodi, minimal (the consensus-specs minimal config).
+/// Anything else is read as a path to a consensus `config.yaml` (PRESET_BASE selects the preset).
+std::expected<NetworkConfig, std::string> load_network(std::string_view name_or_path);
+
+}  // namespace cachet::eth
