@@ -1,0 +1,41 @@
+// The threads that do BLS work, so that slow requests never stall the I/O threads. The queue in front of them
+// is bounded: when it is full, callers are told at once (and answer 503) instead of letting requests time out.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/thread_pool.hpp>
+#include <cstddef>
+#include <functional>
+
+namespace cachet::server {
+
+class SigningPool {
+ public:
+  SigningPool(unsigned threads, std::size_t max_queued);
+  ~SigningPool();
+
+  /// Queues `work`; false when `max_queued` jobs are already waiting or running, and then `work` is left
+  /// untouched so the caller can still answer with what it holds.
+  template <class Work>
+  bool try_post(Work&& work) {
+    if (!reserve()) return false;
+    post_reserved(std::move_only_function<void()>(std::forward<Work>(work)));
+    return true;
+  }
+  void join();
+
+  unsigned threads() const { return threads_; }
+  std::size_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+  std::size_t max_queued() const { return max_queued_; }
+
+ private:
+  bool reserve();
+  void post_reserved(std::move_only_function<void()> work);
+
+  unsigned threads_;
+  std::size_t max_queued_;
+  std::atomic<std::size_t> in_flight_{0};
+  boost::asio::thread_pool pool_;
+};
+
+}  // namespace cachet::server

@@ -1,0 +1,41 @@
+// Liveness and key-listing endpoints: /upcheck (Web3Signer), /health (py3signer's shape), /healthcheck
+// (Web3Signer's shape), /api/v1/eth2/publicKeys.
+#include <boost/json.hpp>
+
+#include "server/api.hpp"
+
+namespace cachet::server {
+
+Response handle_upcheck() { return text_response(http::status::ok, "OK"); }
+
+Response handle_public_keys(const SignerContext& context) {
+  boost::json::array keys;
+  for (const auto& key : context.keys.list()) keys.emplace_back(to_hex(key->pubkey));
+  return json_response(http::status::ok, boost::json::serialize(keys));
+}
+
+Response handle_health(const SignerContext& context) {
+  boost::json::object o;
+  o["status"] = "healthy";
+  o["keys_loaded"] = context.keys.size();
+  return json_response(http::status::ok, boost::json::serialize(o));
+}
+
+Response handle_healthcheck(const SignerContext& context) {
+  // Web3Signer's shape: {"status", "checks": [{"id", "status", "checks"?: [...], "data"?}], "outcome"}.
+  // Keys are DOWN when keystores failed to load, as Web3Signer reports failed bulk loading.
+  const auto loaded = context.keys.size();
+  const auto failed = context.key_load_failures.load();
+  const char* keys_status = failed == 0 ? "UP" : "DOWN";
+  boost::json::object loading{{"id", "keystores-loading"},
+                              {"status", keys_status},
+                              {"data", {{"keys-loaded", loaded}, {"error-count", failed}}}};
+  boost::json::object keys_check{
+      {"id", "keys-check"}, {"status", keys_status}, {"checks", boost::json::array{loading}}};
+  boost::json::array checks{boost::json::object{{"id", "default-check"}, {"status", "UP"}}, keys_check};
+  const char* overall = failed == 0 ? "UP" : "DOWN";
+  boost::json::object o{{"status", overall}, {"checks", checks}, {"outcome", overall}};
+  return json_response(failed == 0 ? http::status::ok : http::status::service_unavailable, boost::json::serialize(o));
+}
+
+}  // namespace cachet::server
