@@ -2,7 +2,6 @@
 #pragma once
 
 #include <cachet/crypto/bls.hpp>
-
 #include <cstdint>
 #include <expected>
 #include <string>
@@ -14,8 +13,9 @@ namespace cachet::crypto {
 /// so a hostile file cannot exhaust memory or CPU.
 struct KeystoreLimits {
   std::uint64_t max_scrypt_n = 1ULL << 18;
-  std::uint64_t max_scrypt_memory_bytes = 1ULL << 30;  // 128 * n * r (+ p) bytes
+  std::uint64_t max_scrypt_memory_bytes = 1ULL << 30;  // what OpenSSL allocates: 128 * r * (n + p + 2) bytes
   std::uint64_t max_pbkdf2_c = 1ULL << 22;
+  std::uint64_t max_scrypt_p = 16;  // p multiplies scrypt's time without adding memory (EIP-2335 uses p = 1)
 };
 
 struct DecryptedKeystore {
