@@ -3,7 +3,6 @@
 
 #include <cachet/crypto/keystore.hpp>
 #include <cachet/keys/key_store.hpp>
-
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -28,8 +27,10 @@ struct LoadOptions {
   unsigned threads = 0;  // 0: all cores
   crypto::KeystoreLimits limits;
   std::chrono::milliseconds progress_interval{5000};
-  std::function<void(const LoadProgress&)> on_progress;  // called from one thread at a time, every interval
-  std::function<void(double seconds)> on_decrypted;        // each keystore's decryption time (metrics); thread-safe
+  // Called on the calling thread every interval while loading, and once more when all are done (if there were any).
+  std::function<void(const LoadProgress&)> on_progress;
+  // Each successful decryption's time in seconds (metrics); called from the worker threads, so it must be thread-safe.
+  std::function<void(double seconds)> on_decrypted;
 };
 
 struct LoadReport {
