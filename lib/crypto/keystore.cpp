@@ -125,15 +125,38 @@ struct ParsedKeystore {
   std::string path, uuid;
 };
 
-// EIP-2335 "Modules": kdf is scrypt or pbkdf2 (prf hmac-sha256) with dklen 32.
-Result<KdfSpec> parse_kdf(const json::object& crypto) {
-  auto kdf = get_object(crypto, "crypto", "kdf");
-  if (!kdf) return fail(kdf.error());
-  auto function = get_string(**kdf, "crypto.kdf", "function");
+// EIP-2335 "Modules": each of crypto.kdf, crypto.checksum and crypto.cipher is {function, params, message}.
+struct Module {
+  const json::object* self = nullptr;
+  std::string_view function;
+  const json::object* params = nullptr;
+  std::string path;  // "crypto.kdf"
+};
+
+Result<Module> get_module(const json::object& crypto, std::string_view name) {
+  Module m;
+  m.path = field("crypto", name);
+  auto self = get_object(crypto, "crypto", name);
+  if (!self) return fail(self.error());
+  m.self = *self;
+  auto function = get_string(*m.self, m.path, "function");
   if (!function) return fail(function.error());
-  auto params = get_object(**kdf, "crypto.kdf", "params");
+  m.function = *function;
+  auto params = get_object(*m.self, m.path, "params");
   if (!params) return fail(params.error());
-  const json::object& p = **params;
+  m.params = *params;
+  return m;
+}
+
+std::unexpected<std::string> unsupported(std::string_view what, std::string_view value) {
+  return fail("unsupported " + std::string(what) + " \"" + std::string(value) + "\"");
+}
+
+// kdf is scrypt or pbkdf2 (prf hmac-sha256) with dklen 32.
+Result<KdfSpec> parse_kdf(const json::object& crypto) {
+  auto kdf = get_module(crypto, "kdf");
+  if (!kdf) return fail(kdf.error());
+  const json::object& p = *kdf->params;
   constexpr std::string_view where = "crypto.kdf.params";
 
   auto dklen = get_uint(p, where, "dklen");
@@ -141,23 +164,23 @@ Result<KdfSpec> parse_kdf(const json::object& crypto) {
   if (*dklen != kDklen) return fail("crypto.kdf.params.dklen must be 32, got " + std::to_string(*dklen));
 
   KdfSpec spec;
-  if (*function == "scrypt") {
+  if (kdf->function == "scrypt") {
     spec.kind = Kdf::Scrypt;
     for (auto [name, out] : {std::pair{"n", &spec.n}, std::pair{"r", &spec.r}, std::pair{"p", &spec.p}}) {
       auto v = get_uint(p, where, name);
       if (!v) return fail(v.error());
       *out = *v;
     }
-  } else if (*function == "pbkdf2") {
+  } else if (kdf->function == "pbkdf2") {
     spec.kind = Kdf::Pbkdf2;
     auto c = get_uint(p, where, "c");
     if (!c) return fail(c.error());
     spec.c = *c;
     auto prf = get_string(p, where, "prf");
     if (!prf) return fail(prf.error());
-    if (*prf != "hmac-sha256") return fail("unsupported crypto.kdf.params.prf \"" + std::string(*prf) + "\"");
+    if (*prf != "hmac-sha256") return unsupported("crypto.kdf.params.prf", *prf);
   } else {
-    return fail("unsupported crypto.kdf.function \"" + std::string(*function) + "\"");
+    return unsupported("crypto.kdf.function", kdf->function);
   }
   auto salt = get_hex(p, where, "salt", 0);
   if (!salt) return fail(salt.error());
@@ -184,29 +207,21 @@ Result<ParsedKeystore> parse_keystore(std::string_view text) {
   if (!kdf) return fail(kdf.error());
   out.kdf = std::move(*kdf);
 
-  auto checksum = get_object(**crypto, "crypto", "checksum");
+  auto checksum = get_module(**crypto, "checksum");
   if (!checksum) return fail(checksum.error());
-  auto checksum_function = get_string(**checksum, "crypto.checksum", "function");
-  if (!checksum_function) return fail(checksum_function.error());
-  if (*checksum_function != "sha256")
-    return fail("unsupported crypto.checksum.function \"" + std::string(*checksum_function) + "\"");
-  auto checksum_message = get_hex(**checksum, "crypto.checksum", "message", 32);
+  if (checksum->function != "sha256") return unsupported("crypto.checksum.function", checksum->function);
+  auto checksum_message = get_hex(*checksum->self, checksum->path, "message", 32);
   if (!checksum_message) return fail(checksum_message.error());
   out.checksum = std::move(*checksum_message);
 
-  auto cipher = get_object(**crypto, "crypto", "cipher");
+  auto cipher = get_module(**crypto, "cipher");
   if (!cipher) return fail(cipher.error());
-  auto cipher_function = get_string(**cipher, "crypto.cipher", "function");
-  if (!cipher_function) return fail(cipher_function.error());
-  if (*cipher_function != "aes-128-ctr")
-    return fail("unsupported crypto.cipher.function \"" + std::string(*cipher_function) + "\"");
-  auto cipher_params = get_object(**cipher, "crypto.cipher", "params");
-  if (!cipher_params) return fail(cipher_params.error());
-  auto iv = get_hex(**cipher_params, "crypto.cipher.params", "iv", kIvBytes);
+  if (cipher->function != "aes-128-ctr") return unsupported("crypto.cipher.function", cipher->function);
+  auto iv = get_hex(*cipher->params, "crypto.cipher.params", "iv", kIvBytes);
   if (!iv) return fail(iv.error());
   out.iv = std::move(*iv);
   // The secret of a BLS12-381 keystore is the 32-byte big-endian scalar.
-  auto cipher_message = get_hex(**cipher, "crypto.cipher", "message", kSecretBytes);
+  auto cipher_message = get_hex(*cipher->self, cipher->path, "message", kSecretBytes);
   if (!cipher_message) return fail(cipher_message.error());
   out.cipher_message = std::move(*cipher_message);
 
