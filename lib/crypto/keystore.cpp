@@ -46,12 +46,13 @@ struct SecretBytes {
   std::uint8_t* data() { return bytes.data(); }
 };
 
-struct SecretString {
-  std::string value;
-  SecretString(const SecretString&) = delete;
-  SecretString& operator=(const SecretString&) = delete;
-  explicit SecretString(std::string v) : value(std::move(v)) {}
-  ~SecretString() { secure_wipe(value.data(), value.size()); }
+// Wipes a string in place; moving it instead would leave a short (SSO) password behind in the moved-from object.
+struct WipeOnExit {
+  std::string& value;
+  explicit WipeOnExit(std::string& v) : value(v) {}
+  WipeOnExit(const WipeOnExit&) = delete;
+  WipeOnExit& operator=(const WipeOnExit&) = delete;
+  ~WipeOnExit() { secure_wipe(value.data(), value.size()); }
 };
 
 // ---- reading the JSON, with the field's path in every error ---------------------------------------------------
@@ -378,10 +379,10 @@ std::expected<DecryptedKeystore, std::string> decrypt_keystore(std::string_view 
 
   auto normalized = normalize_password(password);
   if (!normalized) return fail(normalized.error());
-  SecretString processed(std::move(*normalized));
+  WipeOnExit wipe_password{*normalized};
 
   SecretBytes<kDklen> dk;
-  if (auto ok = derive_key(ks->kdf, processed.value, dk.data()); !ok) return fail(ok.error());
+  if (auto ok = derive_key(ks->kdf, *normalized, dk.data()); !ok) return fail(ok.error());
 
   auto sum = checksum(dk.data(), ks->cipher_message);
   if (!sum) return fail("sha256 failed");
@@ -425,9 +426,9 @@ std::expected<std::string, std::string> encrypt_keystore(const SecretKey& secret
 
   auto normalized = normalize_password(password);
   if (!normalized) return fail(normalized.error());
-  SecretString processed(std::move(*normalized));
+  WipeOnExit wipe_password{*normalized};
   SecretBytes<kDklen> dk;
-  if (auto ok = derive_key(kdf, processed.value, dk.data()); !ok) return fail(ok.error());
+  if (auto ok = derive_key(kdf, *normalized, dk.data()); !ok) return fail(ok.error());
 
   SecretBytes<kSecretBytes> secret_bytes;
   secret_bytes.bytes = secret.to_bytes();
