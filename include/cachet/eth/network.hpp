@@ -2,7 +2,6 @@
 #pragma once
 
 #include <cachet/util/bytes.hpp>
-
 #include <cstdint>
 #include <expected>
 #include <limits>
@@ -15,19 +14,21 @@ namespace cachet::eth {
 inline constexpr std::uint64_t kFarFutureEpoch = std::numeric_limits<std::uint64_t>::max();
 
 enum class Fork { Phase0, Altair, Bellatrix, Capella, Deneb, Electra, Fulu };
+/// The consensus-specs name: "phase0", "altair", ..., "fulu".
 std::string_view to_string(Fork fork);
 
 /// The preset values that change the shape of signed containers (consensus-specs presets/{mainnet,minimal}).
 struct Preset {
-  std::string name;                                  // "mainnet" | "minimal"
+  std::string name;  // "mainnet" | "minimal"
   std::uint64_t slots_per_epoch = 32;
-  std::uint64_t max_validators_per_committee = 2048; // phase0 attestation aggregation_bits limit
-  std::uint64_t max_committees_per_slot = 64;        // Electra committee_bits length
+  std::uint64_t max_validators_per_committee = 2048;  // phase0 attestation aggregation_bits limit
+  std::uint64_t max_committees_per_slot = 64;         // Electra committee_bits length
   std::uint64_t sync_committee_size = 512;
-  std::uint64_t sync_committee_subnet_count = 4;     // contribution aggregation_bits = size / subnet count
-  std::uint64_t max_proposer_slashings = 16, max_attester_slashings = 2, max_attestations = 128,
-                max_deposits = 16, max_voluntary_exits = 16;
-  std::uint64_t deposit_contract_tree_depth = 32;
+  std::uint64_t sync_committee_subnet_count = 4;  // contribution aggregation_bits = size / subnet count
+  std::uint64_t max_proposer_slashings = 16, max_attester_slashings = 2, max_attestations = 128, max_deposits = 16,
+                max_voluntary_exits = 16;
+  std::uint64_t deposit_contract_tree_depth = 32;  // a constant, not a preset value: Deposit.proof has 33
+  std::uint64_t max_attester_slashings_electra = 1, max_attestations_electra = 8;  // Electra BeaconBlockBody
 };
 const Preset& mainnet_preset();
 const Preset& minimal_preset();

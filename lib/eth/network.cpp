@@ -1,0 +1,147 @@
+// Built-in networks and loading a network from a config.yaml.
+#include <cachet/eth/network.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "config_file.hpp"
+
+namespace cachet::eth {
+namespace {
+
+struct BuiltinFork {
+  Bytes4 version;
+  std::uint64_t epoch;
+};
+
+// Phase0 (genesis, epoch 0) then Altair .. Fulu, in Fork order.
+struct Builtin {
+  std::string_view name;
+  bool minimal;
+  std::array<BuiltinFork, 7> forks;
+};
+
+constexpr std::uint64_t kFar = kFarFutureEpoch;
+
+// Sources (fork versions and epochs):
+// - mainnet: ethereum/consensus-specs configs/mainnet.yaml.
+// - sepolia: eth-clients/sepolia metadata/config.yaml (genesis .. Electra); FULU 0x90000075 @ 272640 from Lodestar's
+//   sepolia network config (packages/config/src/networks) — the stored eth-clients copy predates Fulu.
+// - holesky: eth-clients/holesky metadata/config.yaml (genesis .. Electra); FULU 0x07017000 @ 165120 from Lodestar's
+//   holesky network config — the stored eth-clients copy predates Fulu.
+// - hoodi: eth-clients/hoodi metadata/config.yaml for the versions (FULU 0x70000910 included); Electra epoch 2048
+//   from eth-clients/hoodi README.md (the stored config.yaml is a pre-launch copy saying 1, Lodestar's hoodi config
+//   says 2048); FULU epoch 50688 only from clients' built-in hoodi specs (the stored eth-clients copy has Fulu
+//   unscheduled) — not confirmed against eth-clients itself.
+// - minimal: ethereum/consensus-specs configs/minimal.yaml (every fork unscheduled: FAR_FUTURE_EPOCH).
+constexpr std::array<Builtin, 5> kBuiltins{{
+    {"mainnet",
+     false,
+     {{{{0x00, 0x00, 0x00, 0x00}, 0},
+       {{0x01, 0x00, 0x00, 0x00}, 74240},
+       {{0x02, 0x00, 0x00, 0x00}, 144896},
+       {{0x03, 0x00, 0x00, 0x00}, 194048},
+       {{0x04, 0x00, 0x00, 0x00}, 269568},
+       {{0x05, 0x00, 0x00, 0x00}, 364032},
+       {{0x06, 0x00, 0x00, 0x00}, 411392}}}},
+    {"sepolia",
+     false,
+     {{{{0x90, 0x00, 0x00, 0x69}, 0},
+       {{0x90, 0x00, 0x00, 0x70}, 50},
+       {{0x90, 0x00, 0x00, 0x71}, 100},
+       {{0x90, 0x00, 0x00, 0x72}, 56832},
+       {{0x90, 0x00, 0x00, 0x73}, 132608},
+       {{0x90, 0x00, 0x00, 0x74}, 222464},
+       {{0x90, 0x00, 0x00, 0x75}, 272640}}}},
+    {"holesky",
+     false,
+     {{{{0x01, 0x01, 0x70, 0x00}, 0},
+       {{0x02, 0x01, 0x70, 0x00}, 0},
+       {{0x03, 0x01, 0x70, 0x00}, 0},
+       {{0x04, 0x01, 0x70, 0x00}, 256},
+       {{0x05, 0x01, 0x70, 0x00}, 29696},
+       {{0x06, 0x01, 0x70, 0x00}, 115968},
+       {{0x07, 0x01, 0x70, 0x00}, 165120}}}},
+    {"hoodi",
+     false,
+     {{{{0x10, 0x00, 0x09, 0x10}, 0},
+       {{0x20, 0x00, 0x09, 0x10}, 0},
+       {{0x30, 0x00, 0x09, 0x10}, 0},
+       {{0x40, 0x00, 0x09, 0x10}, 0},
+       {{0x50, 0x00, 0x09, 0x10}, 0},
+       {{0x60, 0x00, 0x09, 0x10}, 2048},
+       {{0x70, 0x00, 0x09, 0x10}, 50688}}}},
+    {"minimal",
+     true,
+     {{{{0x00, 0x00, 0x00, 0x01}, 0},
+       {{0x01, 0x00, 0x00, 0x01}, kFar},
+       {{0x02, 0x00, 0x00, 0x01}, kFar},
+       {{0x03, 0x00, 0x00, 0x01}, kFar},
+       {{0x04, 0x00, 0x00, 0x01}, kFar},
+       {{0x05, 0x00, 0x00, 0x01}, kFar},
+       {{0x06, 0x00, 0x00, 0x01}, kFar}}}},
+}};
+
+NetworkConfig from_builtin(const Builtin& b) {
+  NetworkConfig config;
+  config.name = std::string(b.name);
+  config.preset = b.minimal ? minimal_preset() : mainnet_preset();
+  config.genesis_fork_version = b.forks[0].version;
+  for (std::size_t i = 0; i < b.forks.size(); ++i)
+    config.forks.push_back({static_cast<Fork>(i), b.forks[i].version, b.forks[i].epoch});
+  return config;
+}
+
+}  // namespace
+
+std::string_view to_string(Fork fork) {
+  switch (fork) {
+    case Fork::Phase0:
+      return "phase0";
+    case Fork::Altair:
+      return "altair";
+    case Fork::Bellatrix:
+      return "bellatrix";
+    case Fork::Capella:
+      return "capella";
+    case Fork::Deneb:
+      return "deneb";
+    case Fork::Electra:
+      return "electra";
+    case Fork::Fulu:
+      return "fulu";
+  }
+  return "unknown";
+}
+
+const ForkSchedule* NetworkConfig::find(Fork fork) const {
+  for (const auto& f : forks)
+    if (f.fork == fork) return &f;
+  return nullptr;
+}
+
+const ForkSchedule* NetworkConfig::fork_of_version(const Bytes4& version) const {
+  for (const auto& f : forks)
+    if (f.version == version) return &f;
+  return nullptr;
+}
+
+std::expected<NetworkConfig, std::string> load_network(std::string_view name_or_path) {
+  for (const auto& b : kBuiltins)
+    if (b.name == name_or_path) return from_builtin(b);
+
+  const std::string path(name_or_path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return std::unexpected("unknown network '" + path +
+                           "': not one of mainnet, sepolia, holesky, hoodi, minimal, and not a readable config file (" +
+                           std::strerror(errno) + ")");
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return std::unexpected("cannot read network config '" + path + "'");
+  return parse_network_config(text.view(), path);
+}
+
+}  // namespace cachet::eth
