@@ -96,9 +96,32 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(server_.options_.read_timeout);
     http::async_write(stream_, *message, [self = shared_from_this(), message](beast::error_code ec, std::size_t) {
       self->busy_ = false;
-      if (ec || !message->keep_alive()) return self->close();
+      if (ec) return self->close();
+      if (!message->keep_alive()) return self->linger_close();
       self->read();
     });
+  }
+
+  // Closing right after answering a request whose body we did not read (413, malformed) would reset the
+  // connection while the client is still sending, and it would never see the answer. Stop sending, then read
+  // and discard for a bounded time and amount, so the client's write finishes and it reads the response.
+  void linger_close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return close();
+    drained_ = 0;
+    stream_.expires_after(std::chrono::seconds(2));
+    drain();
+  }
+
+  void drain() {
+    drain_buffer_.resize(16 << 10);
+    stream_.async_read_some(asio::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > kMaxDrainBytes) return self->close();
+                              self->drain();
+                            });
   }
 
   void close() {
@@ -115,6 +138,9 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;
   bool busy_ = false;
   bool closing_ = false;
+  static constexpr std::size_t kMaxDrainBytes = 64 << 20;
+  std::size_t drained_ = 0;
+  std::vector<char> drain_buffer_;
 };
 
 HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options, RequestHandler& handler)

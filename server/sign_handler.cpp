@@ -35,23 +35,29 @@ struct SignJob {
   bool text;
   std::string id;
   Reply reply;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 
   void operator()() {
     boost::json::parse_options options;
     options.max_depth = kMaxJsonDepth;
     boost::system::error_code ec;
     auto json = boost::json::parse(body, ec, {}, options);
-    if (ec) return refuse(reply, http::status::bad_request, id, {}, "request body is not valid JSON: " + ec.message());
+    if (ec) {
+      context.metrics.count_sign_unparsed(SignStatus::BadRequest);
+      return refuse(reply, http::status::bad_request, id, {}, "request body is not valid JSON: " + ec.message());
+    }
 
     auto parsed = eth::parse_signing_request(json, context.network);
     if (!parsed) {
       const auto* type = json.is_object() ? json.as_object().if_contains("type") : nullptr;
       std::string_view type_name = type && type->is_string() ? std::string_view(type->get_string()) : "";
+      context.metrics.count_sign_unparsed(SignStatus::BadRequest);
       return refuse(reply, http::status::bad_request, id, type_name, parsed.error().message);
     }
 
     const auto signature = key->secret.sign(parsed->signing_root);
     auto hex = to_hex(signature);
+    context.metrics.count_sign(parsed->type, SignStatus::Ok, std::chrono::steady_clock::now() - start);
     if (text) return reply(text_response(http::status::ok, std::move(hex)));
     reply(json_response(http::status::ok, "{\"signature\":\"" + hex + "\"}"));
   }
@@ -69,8 +75,10 @@ void handle_sign(SignerContext& context, std::string_view identifier, Request&& 
                   "identifier must be a 0x-prefixed 48-byte BLS public key in hex");
   }
   auto key = context.keys.find(*pubkey);
-  if (!key)
+  if (!key) {
+    context.metrics.count_sign_unparsed(SignStatus::NotFound);
     return refuse(reply, http::status::not_found, identifier, {}, "no key for public key " + std::string(identifier));
+  }
 
   SignJob job{context,
               std::move(key),
@@ -82,6 +90,8 @@ void handle_sign(SignerContext& context, std::string_view identifier, Request&& 
     // Shed load at once rather than let the request time out in a queue; the job (and its reply) is intact.
     Response busy = error_response(http::status::service_unavailable, "signer busy: too many requests queued");
     busy.headers.emplace_back(http::field::retry_after, "1");
+    context.metrics.shed_requests.inc();
+    context.metrics.count_sign_unparsed(SignStatus::Unavailable);
     spdlog::info("refused sign request: key={} status=503 reason=signing queue full", short_key(job.id));
     job.reply(std::move(busy));
   }

@@ -2,20 +2,38 @@
 #pragma once
 
 #include <atomic>
+#include <cachet/crypto/keystore.hpp>
 #include <cachet/eth/network.hpp>
 #include <cachet/keys/key_store.hpp>
+#include <cachet/keys/managed_keystores.hpp>
 #include <cstddef>
 
-#include "server/signing_pool.hpp"
+#include "server/metrics.hpp"
+#include "server/work_pool.hpp"
 
 namespace cachet::server {
 
 struct SignerContext {
   keys::KeyStore& keys;
   const eth::NetworkConfig& network;
-  SigningPool& pool;
+  WorkPool& pool;
+  Metrics& metrics;
   /// Keystores that failed to load at start-up (reported by /healthcheck).
   std::atomic<std::size_t> key_load_failures{0};
+
+  // Keymanager API (null `managed` when disabled).
+  const keys::ManagedKeystores* managed = nullptr;
+  WorkPool* import_pool = nullptr;
+  std::string api_token;
+  crypto::KeystoreLimits keystore_limits;
+
+  /// Recounts cachet_keys_loaded{source} after keys were added or removed.
+  void refresh_key_gauges() {
+    std::int64_t external = 0, managed_keys = 0;
+    for (const auto& k : keys.list()) ++(k->readonly() ? external : managed_keys);
+    metrics.keys_loaded[0].set(external);
+    metrics.keys_loaded[1].set(managed_keys);
+  }
 };
 
 }  // namespace cachet::server

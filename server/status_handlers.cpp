@@ -6,6 +6,16 @@
 
 namespace cachet::server {
 
+void MetricsApi::handle(Request&& request, Reply reply) {
+  std::string_view target = request.target();
+  if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
+  if (target != "/metrics") return reply(error_response(http::status::not_found, "only /metrics is served here"));
+  if (request.method() != http::verb::get && request.method() != http::verb::head)
+    return reply(error_response(http::status::method_not_allowed, "method not allowed"));
+  Response r{http::status::ok, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(), {}};
+  reply(std::move(r));
+}
+
 Response handle_upcheck() { return text_response(http::status::ok, "OK"); }
 
 Response handle_public_keys(const SignerContext& context) {

@@ -2,10 +2,9 @@
 // public keys in G1, signatures in G2), over blst.
 #pragma once
 
-#include <cachet/util/bytes.hpp>
-
 #include <blst.h>
 
+#include <cachet/util/bytes.hpp>
 #include <expected>
 #include <memory>
 #include <span>
@@ -13,7 +12,8 @@
 
 namespace cachet::crypto {
 
-/// Domain separation tag of the Ethereum consensus ciphersuite (consensus-specs phase0/beacon-chain.md, "BLS signatures").
+/// Domain separation tag of the Ethereum consensus ciphersuite (consensus-specs phase0/beacon-chain.md, "BLS
+/// signatures").
 inline constexpr std::string_view kEthDst = "BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
 
 using PublicKey = Bytes48;  // compressed G1 point

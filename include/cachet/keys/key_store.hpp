@@ -2,7 +2,6 @@
 #pragma once
 
 #include <cachet/crypto/bls.hpp>
-
 #include <memory>
 #include <optional>
 #include <shared_mutex>

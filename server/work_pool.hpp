@@ -1,5 +1,6 @@
-// The threads that do BLS work, so that slow requests never stall the I/O threads. The queue in front of them
-// is bounded: when it is full, callers are told at once (and answer 503) instead of letting requests time out.
+// A pool of threads for CPU work (BLS signing; keystore decryption), so that slow requests never stall the I/O
+// threads. The queue in front of it is bounded: when it is full, callers are told at once (and answer 503)
+// instead of letting requests time out.
 #pragma once
 
 #include <atomic>
@@ -9,10 +10,11 @@
 
 namespace cachet::server {
 
-class SigningPool {
+class WorkPool {
  public:
-  SigningPool(unsigned threads, std::size_t max_queued);
-  ~SigningPool();
+  /// `nice` > 0 lowers the threads' scheduling priority (keystore imports yield the CPU to signing).
+  WorkPool(unsigned threads, std::size_t max_queued, int nice = 0);
+  ~WorkPool();
 
   /// Queues `work`; false when `max_queued` jobs are already waiting or running, and then `work` is left
   /// untouched so the caller can still answer with what it holds.
@@ -33,6 +35,7 @@ class SigningPool {
   void post_reserved(std::move_only_function<void()> work);
 
   unsigned threads_;
+  int nice_;
   std::size_t max_queued_;
   std::atomic<std::size_t> in_flight_{0};
   boost::asio::thread_pool pool_;

@@ -1,0 +1,211 @@
+// The standard keymanager API, /eth/v1/keystores (keymanager-APIs apis/local_keystores.yaml), behind its bearer
+// token. Imports decrypt on the import pool, in parallel and at a lower priority than signing, so signing keeps
+// flowing during a large import.
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <cachet/slashing/interchange.hpp>
+#include <memory>
+#include <mutex>
+
+#include "server/api.hpp"
+#include "server/api_token.hpp"
+
+namespace cachet::server {
+namespace {
+
+namespace json = boost::json;
+
+std::expected<json::object, std::string> parse_body(const Request& request) {
+  json::parse_options options;
+  options.max_depth = 8;  // keystores arrive as JSON strings, so the body itself is shallow
+  boost::system::error_code ec;
+  auto body = json::parse(request.body(), ec, {}, options);
+  if (ec) return std::unexpected("request body is not valid JSON: " + ec.message());
+  if (!body.is_object()) return std::unexpected("request body must be a JSON object");
+  return std::move(body.get_object());
+}
+
+std::expected<std::vector<std::string>, std::string> string_array(const json::object& body, std::string_view key) {
+  const auto* v = body.if_contains(key);
+  if (!v) return std::unexpected(std::string(key) + ": missing");
+  if (!v->is_array()) return std::unexpected(std::string(key) + ": expected an array of strings");
+  std::vector<std::string> out;
+  for (const auto& item : v->get_array()) {
+    if (!item.is_string()) return std::unexpected(std::string(key) + ": expected an array of strings");
+    out.emplace_back(item.get_string());
+  }
+  return out;
+}
+
+std::string_view to_string(keys::ImportResult::Status s) {
+  switch (s) {
+    case keys::ImportResult::Status::Imported:
+      return "imported";
+    case keys::ImportResult::Status::Duplicate:
+      return "duplicate";
+    case keys::ImportResult::Status::Error:
+      break;
+  }
+  return "error";
+}
+
+std::string_view to_string(keys::DeleteResult::Status s) {
+  switch (s) {
+    case keys::DeleteResult::Status::Deleted:
+      return "deleted";
+    case keys::DeleteResult::Status::NotFound:
+      return "not_found";
+    case keys::DeleteResult::Status::Error:
+      break;
+  }
+  return "error";
+}
+
+Response list_keys(const SignerContext& context) {
+  json::array data;
+  for (const auto& key : context.keys.list()) {
+    data.push_back(json::object{{"validating_pubkey", to_hex(key->pubkey)},
+                                {"derivation_path", key->derivation_path},
+                                {"readonly", key->readonly()}});
+  }
+  return json_response(http::status::ok, json::serialize(json::object{{"data", std::move(data)}}));
+}
+
+// Shared by the import jobs of one request; the last one to finish answers.
+struct ImportBatch {
+  std::vector<std::string> keystores, passwords;
+  std::vector<keys::ImportResult> results;
+  std::atomic<std::size_t> remaining;
+  Reply reply;
+
+  ~ImportBatch() {
+    for (auto& p : passwords) secure_wipe(p.data(), p.size());
+  }
+};
+
+void finish_import(SignerContext& context, ImportBatch& batch) {
+  json::array data;
+  std::size_t imported = 0;
+  for (const auto& r : batch.results) {
+    json::object o{{"status", to_string(r.status)}};
+    if (r.status == keys::ImportResult::Status::Error) {
+      o["message"] = r.message;
+      context.metrics.key_load_failures.inc();
+    }
+    if (r.status == keys::ImportResult::Status::Imported) ++imported;
+    data.push_back(std::move(o));
+  }
+  context.refresh_key_gauges();
+  spdlog::info("keymanager import: {} keystores, {} imported", batch.results.size(), imported);
+  batch.reply(json_response(http::status::ok, json::serialize(json::object{{"data", std::move(data)}})));
+}
+
+void import_keys(SignerContext& context, Request&& request, Reply reply) {
+  auto body = parse_body(request);
+  if (!body) return reply(error_response(http::status::bad_request, body.error()));
+  auto keystores = string_array(*body, "keystores");
+  if (!keystores) return reply(error_response(http::status::bad_request, keystores.error()));
+  auto passwords = string_array(*body, "passwords");
+  if (!passwords) return reply(error_response(http::status::bad_request, passwords.error()));
+  if (keystores->size() != passwords->size())
+    return reply(error_response(http::status::bad_request, "keystores and passwords must have the same length (" +
+                                                               std::to_string(keystores->size()) + " vs " +
+                                                               std::to_string(passwords->size()) + ")"));
+  if (const auto* sp = body->if_contains("slashing_protection"); sp && !sp->is_null()) {
+    if (!sp->is_string())
+      return reply(error_response(http::status::bad_request, "slashing_protection: expected a JSON string"));
+    auto interchange = slashing::parse_interchange(sp->get_string());
+    if (!interchange)
+      return reply(error_response(http::status::bad_request, "slashing_protection: " + interchange.error()));
+  }
+  if (keystores->empty()) return reply(json_response(http::status::ok, R"({"data":[]})"));
+
+  auto batch = std::make_shared<ImportBatch>();
+  batch->keystores = std::move(*keystores);
+  batch->passwords = std::move(*passwords);
+  batch->results.resize(batch->keystores.size(), {keys::ImportResult::Status::Error, "not processed", {}});
+  batch->remaining = batch->keystores.size();
+  batch->reply = std::move(reply);
+  for (std::size_t i = 0; i < batch->keystores.size(); ++i) {
+    auto job = [&context, batch, i] {
+      batch->results[i] =
+          context.managed->import(batch->keystores[i], batch->passwords[i], context.keys, context.keystore_limits);
+      if (batch->remaining.fetch_sub(1) == 1) finish_import(context, *batch);
+    };
+    if (!context.import_pool->try_post(std::move(job))) {
+      batch->results[i] = {keys::ImportResult::Status::Error, "import queue full; retry later", {}};
+      if (batch->remaining.fetch_sub(1) == 1) finish_import(context, *batch);
+    }
+  }
+}
+
+void delete_keys(SignerContext& context, Request&& request, Reply reply) {
+  auto body = parse_body(request);
+  if (!body) return reply(error_response(http::status::bad_request, body.error()));
+  auto pubkeys = string_array(*body, "pubkeys");
+  if (!pubkeys) return reply(error_response(http::status::bad_request, pubkeys.error()));
+  std::vector<crypto::PublicKey> parsed;
+  for (const auto& p : *pubkeys) {
+    auto pk = from_hex_fixed<48>(p);
+    if (!pk || !p.starts_with("0x"))
+      return reply(error_response(http::status::bad_request,
+                                  "pubkeys: '" + p.substr(0, 120) + "' is not a 0x-prefixed 48-byte public key"));
+    parsed.push_back(*pk);
+  }
+  json::array data;
+  slashing::Interchange history;  // the deleted keys' slashing history (filled once slashing protection exists)
+  for (const auto& pk : parsed) {
+    auto r = context.managed->remove(pk, context.keys);
+    json::object o{{"status", to_string(r.status)}};
+    if (r.status == keys::DeleteResult::Status::Error) o["message"] = r.message;
+    if (r.status == keys::DeleteResult::Status::Deleted) history.data.push_back({pk, {}, {}});
+    data.push_back(std::move(o));
+  }
+  context.refresh_key_gauges();
+  reply(json_response(http::status::ok, json::serialize(json::object{
+                                            {"data", std::move(data)},
+                                            {"slashing_protection", slashing::serialize_interchange(history)}})));
+}
+
+struct DeleteJob {
+  SignerContext& context;
+  Request request;
+  Reply reply;
+  void operator()() { delete_keys(context, std::move(request), std::move(reply)); }
+};
+
+}  // namespace
+
+void handle_keystores(SignerContext& context, Request&& request, Reply reply) {
+  if (!context.managed) return reply(error_response(http::status::not_found, "the keymanager API is disabled"));
+  switch (check_bearer(request[http::field::authorization], context.api_token)) {
+    case AuthResult::Missing:
+      return reply(error_response(http::status::unauthorized, "missing bearer token (Authorization: Bearer ...)"));
+    case AuthResult::Wrong:
+      return reply(error_response(http::status::forbidden, "invalid bearer token"));
+    case AuthResult::Ok:
+      break;
+  }
+  switch (request.method()) {
+    case http::verb::get:
+      return reply(list_keys(context));
+    case http::verb::post:
+      return import_keys(context, std::move(request), std::move(reply));
+    case http::verb::delete_: {
+      // Deleting fsyncs files: off the I/O threads.
+      DeleteJob job{context, std::move(request), std::move(reply)};
+      if (!context.import_pool->try_post(std::move(job)))
+        return job.reply(error_response(http::status::service_unavailable, "busy; retry later"));
+      return;
+    }
+    default: {
+      auto r = error_response(http::status::method_not_allowed, "method not allowed");
+      r.headers.emplace_back(http::field::allow, "GET, POST, DELETE");
+      return reply(std::move(r));
+    }
+  }
+}
+
+}  // namespace cachet::server

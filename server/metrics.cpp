@@ -1,0 +1,239 @@
+#include "server/metrics.hpp"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace cachet::server {
+namespace {
+
+// Sub-millisecond resolution where signing lives (one signature is ~0.5 ms of a core), up to 1 s.
+constexpr std::array<double, 14> kLatencyBounds{0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0025, 0.005,
+                                                0.01,   0.025,   0.05,   0.1,     0.25,  0.5,    1.0};
+// Keystore decryption: pbkdf2 with c=1 is microseconds, scrypt at n=2^18 is hundreds of milliseconds.
+constexpr std::array<double, 12> kDecryptBounds{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+constexpr std::array<unsigned, 15> kCodes{200, 400, 401, 403, 404, 405, 408, 412, 413, 415, 429, 431, 500, 503, 0};
+
+std::string format_double(double v) {
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+void sample(std::string& out, std::string_view name, std::string_view labels, std::string_view value) {
+  out += name;
+  if (!labels.empty()) {
+    out += '{';
+    out += labels;
+    out += '}';
+  }
+  out += ' ';
+  out += value;
+  out += '\n';
+}
+
+double clock_ticks() { return static_cast<double>(::sysconf(_SC_CLK_TCK)); }
+
+double process_start_time() {
+  // /proc/self/stat field 22: start time in clock ticks after boot; btime in /proc/stat: boot time.
+  std::ifstream stat("/proc/self/stat");
+  std::string content((std::istreambuf_iterator<char>(stat)), {});
+  auto close = content.rfind(')');
+  std::istringstream rest(content.substr(close + 2));
+  std::string field;
+  unsigned long long start_ticks = 0;
+  for (int i = 3; i <= 22 && rest >> field; ++i)
+    if (i == 22) start_ticks = std::stoull(field);
+  std::ifstream proc_stat("/proc/stat");
+  std::string line;
+  double boot = 0;
+  while (std::getline(proc_stat, line))
+    if (line.rfind("btime ", 0) == 0) boot = std::stod(line.substr(6));
+  return boot + static_cast<double>(start_ticks) / clock_ticks();
+}
+
+}  // namespace
+
+Histogram::Histogram(std::span<const double> bounds) : bounds_(bounds) {}
+
+void Histogram::observe(double seconds) {
+  std::size_t i = 0;
+  while (i < bounds_.size() && seconds > bounds_[i]) ++i;
+  buckets_[i].fetch_add(1, std::memory_order_relaxed);  // non-cumulative here; summed when written
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_ns_.fetch_add(static_cast<std::uint64_t>(std::max(0.0, seconds) * 1e9), std::memory_order_relaxed);
+}
+
+void Histogram::write(std::string& out, std::string_view name, std::string_view labels) const {
+  const std::string bucket_name = std::string(name) + "_bucket";
+  const std::string prefix = labels.empty() ? std::string() : std::string(labels) + ",";
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i <= bounds_.size(); ++i) {
+    cumulative += buckets_[i].load(std::memory_order_relaxed);
+    const auto le = i < bounds_.size() ? format_double(bounds_[i]) : std::string("+Inf");
+    sample(out, bucket_name, prefix + "le=\"" + le + "\"", std::to_string(cumulative));
+  }
+  sample(out, std::string(name) + "_sum", labels,
+         format_double(static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9));
+  // The count is the +Inf bucket, so the two always agree even while observations race with this read.
+  sample(out, std::string(name) + "_count", labels, std::to_string(cumulative));
+}
+
+std::string_view to_string(Route route) {
+  static constexpr std::array<std::string_view, kRouteCount> names{"sign",        "public_keys", "upcheck", "health",
+                                                                   "healthcheck", "keystores",   "reload",  "other"};
+  return names[static_cast<std::size_t>(route)];
+}
+
+std::string_view to_string(SignStatus status) {
+  static constexpr std::array<std::string_view, kSignStatusCount> names{"ok", "bad_request", "not_found", "refused",
+                                                                        "unavailable"};
+  return names[static_cast<std::size_t>(status)];
+}
+
+Metrics::Metrics() : keystore_decrypt_seconds(kDecryptBounds), start_time_seconds_(process_start_time()) {
+  for (auto& h : sign_duration_) h = std::make_unique<Histogram>(kLatencyBounds);
+  for (auto& h : http_duration_) h = std::make_unique<Histogram>(kLatencyBounds);
+}
+
+std::size_t Metrics::code_index(unsigned code) {
+  for (std::size_t i = 0; i + 1 < kCodes.size(); ++i)
+    if (kCodes[i] == code) return i;
+  return kCodes.size() - 1;  // any other code
+}
+
+void Metrics::count_sign(eth::SignType type, SignStatus status, std::chrono::steady_clock::duration elapsed) {
+  const auto t = static_cast<std::size_t>(type);
+  sign_requests_[t][static_cast<std::size_t>(status)].inc();
+  sign_duration_[t]->observe(elapsed);
+}
+
+void Metrics::count_sign_unparsed(SignStatus status) {
+  sign_requests_[eth::kSignTypeCount][static_cast<std::size_t>(status)].inc();
+}
+
+void Metrics::count_http(Route route, unsigned status_code, std::chrono::steady_clock::duration elapsed) {
+  const auto r = static_cast<std::size_t>(route);
+  http_requests_[r][code_index(status_code)].inc();
+  http_duration_[r]->observe(elapsed);
+}
+
+std::string Metrics::render() const {
+  std::string out;
+  out.reserve(32 << 10);
+
+  header(out, "cachet_build_info", "gauge", "Cachet build information.");
+  sample(out, "cachet_build_info", "version=\"" CACHET_VERSION "\"", "1");
+
+  header(out, "cachet_signing_requests_total", "counter", "Sign requests by request type and outcome.");
+  for (std::size_t t = 0; t <= eth::kSignTypeCount; ++t) {
+    const std::string type =
+        t < eth::kSignTypeCount ? std::string(eth::to_string(static_cast<eth::SignType>(t))) : std::string("UNKNOWN");
+    for (std::size_t s = 0; s < kSignStatusCount; ++s) {
+      sample(out, "cachet_signing_requests_total",
+             "type=\"" + type + "\",status=\"" + std::string(to_string(static_cast<SignStatus>(s))) + "\"",
+             std::to_string(sign_requests_[t][s].value()));
+    }
+  }
+
+  header(out, "cachet_signing_duration_seconds", "histogram",
+         "Time from a sign request's arrival on the signing pool to its signature, by request type.");
+  for (std::size_t t = 0; t < eth::kSignTypeCount; ++t) {
+    sign_duration_[t]->write(out, "cachet_signing_duration_seconds",
+                             "type=\"" + std::string(eth::to_string(static_cast<eth::SignType>(t))) + "\"");
+  }
+
+  header(out, "cachet_signing_requests_shed_total", "counter",
+         "Sign requests answered 503 at once because the signing queue was full.");
+  sample(out, "cachet_signing_requests_shed_total", "", std::to_string(shed_requests.value()));
+
+  header(out, "cachet_keys_loaded", "gauge", "Keys available for signing, by where they came from.");
+  sample(out, "cachet_keys_loaded", "source=\"external\"", std::to_string(keys_loaded[0].value()));
+  sample(out, "cachet_keys_loaded", "source=\"managed\"", std::to_string(keys_loaded[1].value()));
+
+  header(out, "cachet_key_load_failures_total", "counter", "Keystores that failed to load or import.");
+  sample(out, "cachet_key_load_failures_total", "", std::to_string(key_load_failures.value()));
+
+  header(out, "cachet_keystore_decrypt_duration_seconds", "histogram", "Time to decrypt one EIP-2335 keystore.");
+  keystore_decrypt_seconds.write(out, "cachet_keystore_decrypt_duration_seconds", "");
+
+  header(out, "cachet_http_requests_total", "counter", "HTTP requests by route and status code.");
+  for (std::size_t r = 0; r < kRouteCount; ++r) {
+    for (std::size_t c = 0; c < kCodes.size(); ++c) {
+      const auto n = http_requests_[r][c].value();
+      if (n == 0) continue;  // codes never answered stay out of the exposition
+      const std::string code = kCodes[c] ? std::to_string(kCodes[c]) : std::string("other");
+      sample(out, "cachet_http_requests_total",
+             "route=\"" + std::string(to_string(static_cast<Route>(r))) + "\",code=\"" + code + "\"",
+             std::to_string(n));
+    }
+  }
+
+  header(out, "cachet_http_request_duration_seconds", "histogram", "HTTP request handling time by route.");
+  for (std::size_t r = 0; r < kRouteCount; ++r) {
+    http_duration_[r]->write(out, "cachet_http_request_duration_seconds",
+                             "route=\"" + std::string(to_string(static_cast<Route>(r))) + "\"");
+  }
+
+  // Standard process metrics (Prometheus client conventions), from /proc.
+  double cpu = 0, rss = 0, vsize = 0;
+  {
+    std::ifstream stat("/proc/self/stat");
+    std::string content((std::istreambuf_iterator<char>(stat)), {});
+    auto close = content.rfind(')');
+    if (close != std::string::npos) {
+      std::istringstream rest(content.substr(close + 2));
+      std::string field;
+      for (int i = 3; rest >> field; ++i) {
+        if (i == 14 || i == 15) cpu += std::stod(field) / clock_ticks();  // utime, stime
+        if (i == 23) vsize = std::stod(field);
+        if (i == 24) {
+          rss = std::stod(field) * static_cast<double>(::sysconf(_SC_PAGESIZE));
+          break;
+        }
+      }
+    }
+  }
+  std::size_t fds = 0;
+  if (DIR* dir = ::opendir("/proc/self/fd")) {
+    while (auto* entry = ::readdir(dir))
+      if (entry->d_name[0] != '.') ++fds;
+    ::closedir(dir);
+    if (fds > 0) --fds;  // the directory stream's own descriptor
+  }
+  long max_fds = ::sysconf(_SC_OPEN_MAX);
+
+  header(out, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+  sample(out, "process_cpu_seconds_total", "", format_double(cpu));
+  header(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+  sample(out, "process_resident_memory_bytes", "", format_double(rss));
+  header(out, "process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+  sample(out, "process_virtual_memory_bytes", "", format_double(vsize));
+  header(out, "process_open_fds", "gauge", "Number of open file descriptors.");
+  sample(out, "process_open_fds", "", std::to_string(fds));
+  header(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.");
+  sample(out, "process_max_fds", "", std::to_string(max_fds));
+  header(out, "process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+  sample(out, "process_start_time_seconds", "", format_double(start_time_seconds_));
+  return out;
+}
+
+}  // namespace cachet::server

@@ -1,0 +1,90 @@
+// Prometheus metrics (text exposition format 0.0.4). No Debian package carries prometheus-cpp, so this is a
+// small fixed registry: every series the signer can emit exists from start-up as a plain atomic, so the hot
+// path is one relaxed atomic add and never takes a lock or allocates.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cachet/eth/signing_request.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace cachet::server {
+
+class Counter {
+ public:
+  void inc(std::uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
+  std::uint64_t value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> value_{0};
+};
+
+class Gauge {
+ public:
+  void set(std::int64_t v) { value_.store(v, std::memory_order_relaxed); }
+  void add(std::int64_t v) { value_.fetch_add(v, std::memory_order_relaxed); }
+  std::int64_t value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::int64_t> value_{0};
+};
+
+/// Cumulative histogram over fixed upper bounds (seconds); the sum is kept in nanoseconds.
+class Histogram {
+ public:
+  explicit Histogram(std::span<const double> bounds);
+  void observe(double seconds);
+  void observe(std::chrono::steady_clock::duration d) { observe(std::chrono::duration<double>(d).count()); }
+  /// Appends `name_bucket`, `name_sum` and `name_count` lines with `labels` (already formatted, may be empty).
+  void write(std::string& out, std::string_view name, std::string_view labels) const;
+  std::uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+
+ private:
+  static constexpr std::size_t kMaxBuckets = 24;
+  std::span<const double> bounds_;
+  std::array<std::atomic<std::uint64_t>, kMaxBuckets> buckets_{};
+  std::atomic<std::uint64_t> count_{0};
+  std::atomic<std::uint64_t> sum_ns_{0};
+};
+
+/// Routes of the HTTP API, as the `route` label.
+enum class Route { Sign, PublicKeys, Upcheck, Health, Healthcheck, Keystores, Reload, Other };
+inline constexpr std::size_t kRouteCount = 8;
+std::string_view to_string(Route route);
+
+enum class SignStatus { Ok, BadRequest, NotFound, Refused, Unavailable };
+inline constexpr std::size_t kSignStatusCount = 5;
+std::string_view to_string(SignStatus status);
+
+class Metrics {
+ public:
+  Metrics();
+
+  void count_sign(eth::SignType type, SignStatus status, std::chrono::steady_clock::duration elapsed);
+  void count_sign_unparsed(SignStatus status);  // refused before the type was known
+  void count_http(Route route, unsigned status_code, std::chrono::steady_clock::duration elapsed);
+
+  Counter key_load_failures;
+  Counter shed_requests;
+  Histogram keystore_decrypt_seconds;
+  std::array<Gauge, 2> keys_loaded;  // by source: external, managed
+
+  /// The whole exposition, with the process_* series read from /proc.
+  std::string render() const;
+
+ private:
+  static std::size_t code_index(unsigned code);
+
+  std::array<std::array<Counter, kSignStatusCount>, eth::kSignTypeCount + 1> sign_requests_;  // +1: unknown type
+  std::array<std::unique_ptr<Histogram>, eth::kSignTypeCount> sign_duration_;
+  std::array<std::array<Counter, 16>, kRouteCount> http_requests_;
+  std::array<std::unique_ptr<Histogram>, kRouteCount> http_duration_;
+  double start_time_seconds_;
+};
+
+}  // namespace cachet::server

@@ -1,0 +1,136 @@
+#include "support/signer_process.hpp"
+
+#include "support/http_client.hpp"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace cachet::test {
+
+std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path_ = std::filesystem::temp_directory_path() / ("cachet-test-" + std::to_string(rd()) + std::to_string(::getpid()));
+  std::filesystem::create_directories(path_);
+}
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+namespace {
+pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log) {
+  std::vector<char*> argv;
+  std::string binary = CACHET_BINARY;
+  argv.push_back(binary.data());
+  std::vector<std::string> copy = args;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::execv(binary.c_str(), argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+int wait_exit(pid_t pid, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1000;
+}
+}  // namespace
+
+SignerProcess::SignerProcess(std::vector<std::string> args, bool wait_ready) {
+  port_ = free_port();
+  metrics_port_ = free_port();
+  args.push_back("--port");
+  args.push_back(std::to_string(port_));
+  args.push_back("--metrics-port");
+  args.push_back(std::to_string(metrics_port_));
+  log_path_ = log_dir_.path() / "signer.log";
+  pid_ = spawn(args, log_path_);
+  if (!wait_ready) return;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;  // exited early; ready_ stays false, log() says why
+    }
+    HttpClient client(port_);
+    if (client.get("/upcheck").status == 200) {
+      ready_ = true;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+SignerProcess::~SignerProcess() {
+  if (pid_ > 0) stop(SIGKILL, 5000);
+}
+
+std::string SignerProcess::log() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int SignerProcess::stop(int signal, int timeout_ms) {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, signal);
+  int code = wait_exit(pid_, timeout_ms);
+  if (code == -1000) {
+    ::kill(pid_, SIGKILL);
+    wait_exit(pid_, 5000);
+  }
+  pid_ = -1;
+  return code;
+}
+
+RunResult run_cachet(const std::vector<std::string>& args) {
+  TempDir dir;
+  auto log = dir.path() / "out.log";
+  pid_t pid = spawn(args, log);
+  int code = wait_exit(pid, 60000);
+  std::ifstream in(log);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return {code, ss.str()};
+}
+
+}  // namespace cachet::test
