@@ -7,6 +7,7 @@
 #include <cachet/eth/network.hpp>
 #include <cachet/util/bytes.hpp>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -31,10 +32,14 @@ inline Bytes32 root(std::string_view hex) {
 
 inline std::string hex(std::span<const std::uint8_t> bytes) { return to_hex(bytes); }
 
+/// A built-in network, loaded once.
 inline const NetworkConfig& network(std::string_view name) {
-  static const NetworkConfig mainnet = *load_network("mainnet");
-  static const NetworkConfig minimal = *load_network("minimal");
-  return name == "minimal" ? minimal : mainnet;
+  static const std::map<std::string, NetworkConfig, std::less<>> networks = [] {
+    std::map<std::string, NetworkConfig, std::less<>> all;
+    for (const char* n : {"mainnet", "sepolia", "holesky", "hoodi", "minimal"}) all.emplace(n, *load_network(n));
+    return all;
+  }();
+  return networks.find(name)->second;
 }
 
 /// Parses `json` text as a request and runs it through compute_signing_parts.
