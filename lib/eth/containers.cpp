@@ -56,16 +56,6 @@ Root hash_tree_root(const AttestationElectra& v, const Preset& preset) {
                         ssz::bitvector_root(v.committee_bits.serialized(), v.committee_bits.bits));
 }
 
-Root hash_tree_root(const AggregateAndProof& v, const Preset& preset) {
-  return container_root(uint64_root(v.aggregator_index), hash_tree_root(v.aggregate, preset),
-                        bytes_root(v.selection_proof));
-}
-
-Root hash_tree_root(const AggregateAndProofElectra& v, const Preset& preset) {
-  return container_root(uint64_root(v.aggregator_index), hash_tree_root(v.aggregate, preset),
-                        bytes_root(v.selection_proof));
-}
-
 Root hash_tree_root(const Eth1Data& v) {
   return container_root(v.deposit_root, uint64_root(v.deposit_count), v.block_hash);
 }

@@ -88,17 +88,16 @@ struct AttestationElectra {
   Bitvector committee_bits;
 };
 
-struct AggregateAndProof {
+/// AggregateAndProof: the same container before and after Electra, around the fork's Attestation (named as
+/// Web3Signer's schemas do, AggregateAndProofPhase0 / AggregateAndProofElectra).
+template <class AttestationType>
+struct AggregateAndProofOf {
   std::uint64_t aggregator_index = 0;
-  Attestation aggregate;
+  AttestationType aggregate;
   Bytes96 selection_proof{};
 };
-
-struct AggregateAndProofElectra {
-  std::uint64_t aggregator_index = 0;
-  AttestationElectra aggregate;
-  Bytes96 selection_proof{};
-};
+using AggregateAndProofPhase0 = AggregateAndProofOf<Attestation>;
+using AggregateAndProofElectra = AggregateAndProofOf<AttestationElectra>;
 
 struct Eth1Data {
   Root deposit_root{};
@@ -200,8 +199,6 @@ Root hash_tree_root(const IndexedAttestation& value, const Preset& preset);
 Root hash_tree_root(const AttesterSlashing& value, const Preset& preset);
 Root hash_tree_root(const Attestation& value, const Preset& preset);
 Root hash_tree_root(const AttestationElectra& value, const Preset& preset);
-Root hash_tree_root(const AggregateAndProof& value, const Preset& preset);
-Root hash_tree_root(const AggregateAndProofElectra& value, const Preset& preset);
 Root hash_tree_root(const Eth1Data& value);
 Root hash_tree_root(const DepositMessage& value);
 Root hash_tree_root(const DepositData& value);
@@ -215,5 +212,11 @@ Root hash_tree_root(const SyncCommitteeContribution& value);
 Root hash_tree_root(const ContributionAndProof& value);
 Root hash_tree_root(const SyncAggregatorSelectionData& value);
 Root hash_tree_root(const ValidatorRegistrationV1& value);
+
+template <class AttestationType>
+Root hash_tree_root(const AggregateAndProofOf<AttestationType>& value, const Preset& preset) {
+  return ssz::container_root(ssz::uint64_root(value.aggregator_index), hash_tree_root(value.aggregate, preset),
+                             ssz::bytes_root(value.selection_proof));
+}
 
 }  // namespace cachet::eth

@@ -57,6 +57,13 @@ AttestationElectra read_attestation_electra(Decoder& d, const Node& n, const Pre
           d.bitvector(n["committee_bits"], preset.max_committees_per_slot)};
 }
 
+template <class ReadAttestation>
+auto read_aggregate_and_proof_of(Decoder& d, const Node& n, const Preset& preset, ReadAttestation read)
+    -> AggregateAndProofOf<decltype(read(d, n, preset))> {
+  if (!d.object(n)) return {};
+  return {d.u64(n["aggregator_index"]), read(d, n["aggregate"], preset), d.bytes<96>(n["selection_proof"])};
+}
+
 Eth1Data read_eth1_data(Decoder& d, const Node& n) {
   if (!d.object(n)) return {};
   return {d.bytes<32>(n["deposit_root"]), d.u64(n["deposit_count"]), d.bytes<32>(n["block_hash"])};
@@ -135,15 +142,12 @@ BeaconBlock read_beacon_block(Decoder& d, const Node& n, const Preset& preset, b
           read_block_body(d, n["body"], preset, altair)};
 }
 
-AggregateAndProof read_aggregate_and_proof(Decoder& d, const Node& n, const Preset& preset) {
-  if (!d.object(n)) return {};
-  return {d.u64(n["aggregator_index"]), read_attestation(d, n["aggregate"], preset), d.bytes<96>(n["selection_proof"])};
+AggregateAndProofPhase0 read_aggregate_and_proof(Decoder& d, const Node& n, const Preset& preset) {
+  return read_aggregate_and_proof_of(d, n, preset, read_attestation);
 }
 
 AggregateAndProofElectra read_aggregate_and_proof_electra(Decoder& d, const Node& n, const Preset& preset) {
-  if (!d.object(n)) return {};
-  return {d.u64(n["aggregator_index"]), read_attestation_electra(d, n["aggregate"], preset),
-          d.bytes<96>(n["selection_proof"])};
+  return read_aggregate_and_proof_of(d, n, preset, read_attestation_electra);
 }
 
 ContributionAndProof read_contribution_and_proof(Decoder& d, const Node& n, const Preset& preset) {

@@ -13,7 +13,7 @@ AttestationData read_attestation_data(Decoder& d, const Node& node);
 BeaconBlockHeader read_block_header(Decoder& d, const Node& node);
 /// A phase0 BeaconBlock, or an altair one (body.sync_aggregate required) when `altair`.
 BeaconBlock read_beacon_block(Decoder& d, const Node& node, const Preset& preset, bool altair);
-AggregateAndProof read_aggregate_and_proof(Decoder& d, const Node& node, const Preset& preset);
+AggregateAndProofPhase0 read_aggregate_and_proof(Decoder& d, const Node& node, const Preset& preset);
 AggregateAndProofElectra read_aggregate_and_proof_electra(Decoder& d, const Node& node, const Preset& preset);
 ContributionAndProof read_contribution_and_proof(Decoder& d, const Node& node, const Preset& preset);
 SyncAggregatorSelectionData read_sync_aggregator_selection_data(Decoder& d, const Node& node);

@@ -114,30 +114,43 @@ std::uint64_t Decoder::u64(const Node& node) {
   return out;
 }
 
-std::optional<std::string_view> Decoder::hex_digits(const Node& node, std::string_view expected) {
+// What a hex field must look like; spelled out only in an error, so that reading a valid field allocates nothing.
+struct Decoder::HexShape {
+  std::size_t bytes = 0;             // exact length, unless a bitlist
+  std::uint64_t bitvector_bits = 0;  // non-zero for a Bitvector
+  bool bitlist = false;
+
+  std::string describe() const {
+    if (bitlist) return "a bitlist as 0x-prefixed hex";
+    std::string out = std::to_string(bytes) + " bytes of 0x-prefixed hex";
+    if (bitvector_bits != 0) out += " (Bitvector[" + std::to_string(bitvector_bits) + "])";
+    return out;
+  }
+};
+
+std::optional<std::string_view> Decoder::hex_digits(const Node& node, const HexShape& shape) {
   if (error_) return std::nullopt;
   if (!node.present()) return fail(node, "missing"), std::nullopt;
   const json::string* s = node.value()->if_string();
   if (!s || !(s->starts_with("0x") || s->starts_with("0X")) || s->size() % 2 != 0) {
-    fail(node, "expected " + std::string(expected));
+    fail(node, "expected " + shape.describe());
     return std::nullopt;
   }
-  return std::string_view(*s).substr(2);
+  const std::string_view digits = std::string_view(*s).substr(2);
+  if (!shape.bitlist && digits.size() != 2 * shape.bytes) {
+    fail(node, "expected " + shape.describe() + ", got " + std::to_string(digits.size() / 2) + " bytes");
+    return std::nullopt;
+  }
+  return digits;
 }
 
 void Decoder::read_hex(const Node& node, std::span<std::uint8_t> out) {
-  const std::string expected = std::to_string(out.size()) + " bytes of 0x-prefixed hex";
-  const auto digits = hex_digits(node, expected);
-  if (!digits) return;
-  if (digits->size() != 2 * out.size()) {
-    fail(node, "expected " + expected + ", got " + std::to_string(digits->size() / 2) + " bytes");
-  } else if (!decode_hex(*digits, out)) {
-    fail(node, "invalid hex character");
-  }
+  const auto digits = hex_digits(node, {.bytes = out.size()});
+  if (digits && !decode_hex(*digits, out)) fail(node, "invalid hex character");
 }
 
 Bitlist Decoder::bitlist(const Node& node, std::uint64_t limit) {
-  const auto digits = hex_digits(node, "a bitlist as 0x-prefixed hex");
+  const auto digits = hex_digits(node, {.bitlist = true});
   if (!digits) return {};
   const std::size_t size = digits->size() / 2;
   // At most limit bits plus the delimiter: checked before decoding so that a huge string is not copied.
@@ -160,15 +173,9 @@ Bitvector Decoder::bitvector(const Node& node, std::uint64_t bits) {
   Bitvector out;
   out.bits = bits;
   const std::size_t size = (bits + 7) / 8;
-  const std::string expected =
-      std::to_string(size) + " bytes of 0x-prefixed hex (Bitvector[" + std::to_string(bits) + "])";
-  const auto digits = hex_digits(node, expected);
-  if (!digits) return out;
   if (size > Bitvector::kMaxBytes) return fail(node, "Bitvector[" + std::to_string(bits) + "] is not supported"), out;
-  if (digits->size() != 2 * size) {
-    fail(node, "expected " + expected + ", got " + std::to_string(digits->size() / 2) + " bytes");
-    return out;
-  }
+  const auto digits = hex_digits(node, {.bytes = size, .bitvector_bits = bits});
+  if (!digits) return out;
   if (!decode_hex(*digits, std::span(out.bytes).first(size))) return fail(node, "invalid hex character"), out;
   // Bits past the length in the last byte must be zero (SSZ "Bitvector[N]" deserialization).
   if (bits % 8 != 0 && (out.bytes[size - 1] >> (bits % 8)) != 0)

@@ -77,9 +77,10 @@ class Decoder {
   Bitvector bitvector(const Node& node, std::uint64_t bits);
 
  private:
+  struct HexShape;
   void read_hex(const Node& node, std::span<std::uint8_t> out);
-  /// The hex digits of a 0x-prefixed string (prefix removed), or nullopt after recording an error.
-  std::optional<std::string_view> hex_digits(const Node& node, std::string_view expected);
+  /// The hex digits of a 0x-prefixed string of that shape (prefix removed), or nullopt after recording an error.
+  std::optional<std::string_view> hex_digits(const Node& node, const HexShape& shape);
 
   std::optional<RequestError> error_;
 };
