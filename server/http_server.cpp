@@ -46,11 +46,17 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(server_.options_.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(server_.options_.max_header_bytes));
-    buffer_.max_size(server_.options_.max_header_bytes + server_.options_.max_body_bytes + 1024);
-    // The first byte of a request may take up to the idle timeout; the rest of it must come within the read
-    // timeout. Beast's single deadline covers both, so use the idle one for an idle connection (the common
-    // case) and the read timeout once a request is partly in the buffer.
+    // A kept-alive connection may sit idle for the idle timeout; once a request starts, the whole of it must
+    // arrive within the read timeout (so a slow client cannot hold a connection by trickling bytes).
     stream_.expires_after(buffer_.size() > 0 ? server_.options_.read_timeout : server_.options_.idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return on_read(ec);
+    if (server_.options_.body_limit_for) parser_->body_limit(server_.options_.body_limit_for(parser_->get().target()));
+    stream_.expires_after(server_.options_.read_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
@@ -62,10 +68,8 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) {
       // The client sent something we will not parse: say why, then close (the stream is out of sync).
-      Response r = ec == http::error::body_limit
-                       ? error_response(http::status::payload_too_large,
-                                        "request body exceeds the limit of " +
-                                            std::to_string(server_.options_.max_body_bytes) + " bytes")
+      Response r = ec == http::error::body_limit ? error_response(http::status::payload_too_large,
+                                                                  "request body exceeds this endpoint's size limit")
                    : ec == http::error::header_limit
                        ? error_response(http::status::request_header_fields_too_large, "request headers too large")
                        : error_response(http::status::bad_request, "malformed HTTP request: " + ec.message());

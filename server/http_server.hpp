@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstddef>
 #include <expected>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,6 +33,8 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
   std::size_t max_body_bytes = 1 << 20;  // larger bodies get 413
+  /// Optional per-target body limit (for example larger keystore imports); max_body_bytes when unset.
+  std::function<std::size_t(std::string_view target)> body_limit_for;
   std::size_t max_header_bytes = 16 << 10;
   std::size_t max_connections = 4096;
   std::chrono::seconds read_timeout{30};   // a request must arrive whole within this (slowloris)

@@ -175,6 +175,10 @@ int main(int argc, char** argv) {
   server::HttpServerOptions http;
   http.host = opt.host;
   http.port = opt.port;
+  // Keystore imports carry about 1 KiB a key: allow thousands in one request there, 1 MiB everywhere else.
+  http.body_limit_for = [default_limit = http.max_body_bytes](std::string_view target) {
+    return target.starts_with("/eth/v1/keystores") ? std::size_t{64} << 20 : default_limit;
+  };
   server::HttpServer api_server(io, http, api);
   if (auto started = api_server.start(); !started) return fail(started.error());
   server::MetricsApi metrics_api(metrics);

@@ -1,18 +1,17 @@
 // The signing API against the real binary over loopback: every request type and fork from an independent
 // reference implementation (test/reference: lodestar SSZ + noble BLS), checked signature by signature and
 // verified with blst; then the error cases a client can cause.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <cachet/crypto/bls.hpp>
+#include <cachet/util/bytes.hpp>
+#include <csignal>
+#include <memory>
+
 #include "support/fixtures.hpp"
 #include "support/http_client.hpp"
 #include "support/signer_process.hpp"
-
-#include <cachet/crypto/bls.hpp>
-#include <cachet/util/bytes.hpp>
-
-#include <boost/json.hpp>
-#include <gtest/gtest.h>
-
-#include <csignal>
-#include <memory>
 
 using namespace cachet;
 using namespace cachet::test;
@@ -152,8 +151,7 @@ TEST_F(SignApi, ClientErrorsAre4xxWithMessages) {
       {"negative epoch", sign_path(keys_[0].pubkey_hex),
        std::string(good).replace(good.find("\"epoch\":\"1\""), 11, "\"epoch\":\"-1\""), json_ct, 400},
       {"overflowing epoch", sign_path(keys_[0].pubkey_hex),
-       std::string(good).replace(good.find("\"epoch\":\"1\""), 11, "\"epoch\":\"18446744073709551616\""), json_ct,
-       400},
+       std::string(good).replace(good.find("\"epoch\":\"1\""), 11, "\"epoch\":\"18446744073709551616\""), json_ct, 400},
       {"deep nesting", sign_path(keys_[0].pubkey_hex), std::string(5000, '[') + std::string(5000, ']'), json_ct, 400},
       {"unknown endpoint", "/api/v1/eth2/nothing", "", json_ct, 404},
   };
@@ -238,11 +236,11 @@ TEST(SignerStartup, SigtermFinishesAndExitsZero) {
 
 TEST(SignerCli, BadFlagValuesExitNonZeroWithOneLine) {
   for (const auto& args : std::vector<std::vector<std::string>>{{"--port", "notaport"},
-                                                                 {"--log-level", "loud"},
-                                                                 {"--network", "nonexistent-network"},
-                                                                 {"--workers", "0"},
-                                                                 {"--log-format", "xml"},
-                                                                 {"--no-such-flag"}}) {
+                                                                {"--log-level", "loud"},
+                                                                {"--network", "nonexistent-network"},
+                                                                {"--workers", "0"},
+                                                                {"--log-format", "xml"},
+                                                                {"--no-such-flag"}}) {
     auto r = run_cachet(args);
     EXPECT_NE(r.exit_code, 0) << args[0];
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << args[0] << ": " << r.output;

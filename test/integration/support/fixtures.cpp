@@ -1,10 +1,8 @@
 #include "support/fixtures.hpp"
 
+#include <boost/json/parse.hpp>
 #include <cachet/crypto/keystore.hpp>
 #include <cachet/util/bytes.hpp>
-
-#include <boost/json/parse.hpp>
-
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -37,7 +35,7 @@ std::vector<KnownKey> interop_keys(std::size_t n) {
 }
 
 std::pair<std::filesystem::path, std::filesystem::path> write_keystores(const std::filesystem::path& dir,
-                                                                         const std::vector<KnownKey>& keys) {
+                                                                        const std::vector<KnownKey>& keys) {
   auto keys_dir = dir / "keys", passwords_dir = dir / "passwords";
   std::filesystem::create_directories(keys_dir);
   std::filesystem::create_directories(passwords_dir);

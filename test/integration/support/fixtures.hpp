@@ -1,10 +1,8 @@
 // Shared set-up for integration tests: keystore directories built from known keys.
 #pragma once
 
-#include <cachet/crypto/bls.hpp>
-
 #include <boost/json/value.hpp>
-
+#include <cachet/crypto/bls.hpp>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -22,7 +20,7 @@ std::vector<KnownKey> interop_keys(std::size_t n);
 /// Writes NAME.json/NAME.txt pairs for `keys` (pbkdf2 with a tiny cost so tests start fast) into dir/keys and
 /// dir/passwords; returns {keys dir, passwords dir}.
 std::pair<std::filesystem::path, std::filesystem::path> write_keystores(const std::filesystem::path& dir,
-                                                                         const std::vector<KnownKey>& keys);
+                                                                        const std::vector<KnownKey>& keys);
 
 boost::json::value read_json(const std::filesystem::path& path);
 std::string read_file(const std::filesystem::path& path);

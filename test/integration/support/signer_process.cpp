@@ -1,7 +1,5 @@
 #include "support/signer_process.hpp"
 
-#include "support/http_client.hpp"
-
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -16,6 +14,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "support/http_client.hpp"
 
 namespace cachet::test {
 
