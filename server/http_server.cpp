@@ -58,7 +58,7 @@ class HttpServer::Session : public std::enable_shared_from_this<Session> {
     if (server_.options_.body_limit_for) parser_->body_limit(server_.options_.body_limit_for(parser_->get().target()));
     stream_.expires_after(server_.options_.read_timeout);
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+                     [self = shared_from_this()](beast::error_code e, std::size_t) { self->on_read(e); });
   }
 
   void on_read(beast::error_code ec) {

@@ -8,26 +8,7 @@
 
 namespace cachet::eth {
 namespace json = boost::json;
-namespace {
-
-int nibble(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes 2 * out.size() hex digits; false on a non-hex character.
-bool decode_hex(std::string_view digits, std::span<std::uint8_t> out) {
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const int hi = nibble(digits[2 * i]), lo = nibble(digits[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
-  }
-  return true;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Node Node::operator[](std::string_view key) const& {
   const json::object* obj = value_ ? value_->if_object() : nullptr;

@@ -1,6 +1,6 @@
-#include <cachet/util/bytes.hpp>
-
 #include <openssl/crypto.h>
+
+#include <cachet/util/bytes.hpp>
 
 namespace cachet {
 
@@ -25,15 +25,21 @@ int nibble(char c) {
 }
 }  // namespace
 
+bool decode_hex(std::string_view digits, std::span<std::uint8_t> out) {
+  if (digits.size() != 2 * out.size()) return false;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int hi = nibble(digits[2 * i]), lo = nibble(digits[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
+
 std::expected<std::vector<std::uint8_t>, std::string> from_hex(std::string_view text) {
   if (text.starts_with("0x") || text.starts_with("0X")) text.remove_prefix(2);
   if (text.size() % 2 != 0) return std::unexpected(std::string("hex has an odd number of digits"));
   std::vector<std::uint8_t> out(text.size() / 2);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    int hi = nibble(text[2 * i]), lo = nibble(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) return std::unexpected(std::string("invalid hex character"));
-    out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
-  }
+  if (!decode_hex(text, out)) return std::unexpected(std::string("invalid hex character"));
   return out;
 }
 

@@ -22,6 +22,9 @@ using Bytes96 = std::array<std::uint8_t, 96>;
 /// Lower-case hex, "0x"-prefixed unless `prefix` is false.
 std::string to_hex(std::span<const std::uint8_t> bytes, bool prefix = true);
 
+/// Decodes exactly 2 * out.size() hex digits (no prefix) into `out` without allocating; false on a non-hex digit.
+bool decode_hex(std::string_view digits, std::span<std::uint8_t> out);
+
 /// Parses hex with an optional "0x" prefix; the error says what is wrong (odd length, bad character).
 std::expected<std::vector<std::uint8_t>, std::string> from_hex(std::string_view text);
 
