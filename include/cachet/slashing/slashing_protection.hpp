@@ -1,0 +1,100 @@
+// Slashing protection (EIP-3076 rules over the complete signing history), the part of the signer that decides
+// whether a block or attestation may be signed, and records it durably before the signature is released.
+#pragma once
+
+#include <cachet/slashing/interchange.hpp>
+#include <cachet/util/bytes.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace cachet::slashing {
+
+struct BlockProposal {
+  std::uint64_t slot;
+};
+struct AttestationVote {
+  std::uint64_t source_epoch;
+  std::uint64_t target_epoch;
+};
+
+/// A message of a protected type (BLOCK, BLOCK_V2, ATTESTATION) about to be signed.
+struct ProtectedMessage {
+  Bytes48 pubkey;
+  Bytes32 genesis_validators_root;  // from the request's fork_info
+  Bytes32 signing_root;
+  std::variant<BlockProposal, AttestationVote> what;
+};
+
+struct Decision {
+  enum class Kind {
+    Sign,         // safe, and recorded durably: the signature may leave the process
+    Refuse,       // slashable or below a watermark (answer 412)
+    Unavailable,  // the database cannot be read or written (answer 503); nothing was recorded durably
+  };
+  Kind kind = Kind::Unavailable;
+  /// For Refuse: a metric label, one of "double_block", "double_vote", "surrounding_vote", "surrounded_vote",
+  /// "source_after_target", "below_watermark", "genesis_mismatch"; for Unavailable: "database".
+  std::string_view reason_code;
+  std::string message;  // one line for the client and the log
+};
+
+struct Options {
+  /// Attestations and blocks older than this many epochs behind each validator's newest are pruned into low
+  /// watermarks (never dropping what is needed to refuse a slashable message). 0 disables pruning.
+  std::uint64_t pruning_epochs_to_keep = 256;
+  std::uint64_t slots_per_epoch = 32;
+  std::chrono::seconds pruning_interval{3600};
+  /// Longest a caller waits for its group commit before it gets Unavailable (the disk hangs: fail closed).
+  std::chrono::milliseconds commit_timeout{5000};
+};
+
+struct ImportReport {
+  std::size_t validators = 0, blocks = 0, attestations = 0;
+};
+
+class SlashingProtection {
+ public:
+  virtual ~SlashingProtection() = default;
+
+  /// Opens (creating and migrating as needed) the database named by `url`: "sqlite:PATH".
+  static std::expected<std::unique_ptr<SlashingProtection>, std::string> open(std::string_view url,
+                                                                               const Options& options = {});
+
+  /// Checks `message` against the history and against every concurrent request, and if it is safe records it.
+  /// `done` is called exactly once, from any thread: with Sign only after the record is durable (group commit:
+  /// one transaction for all the requests that arrived meanwhile); with Refuse or Unavailable possibly at once,
+  /// on the calling thread. Checks for one validator are serialized; different validators never wait on each
+  /// other, and no lock is held while the caller signs. Re-signing the very same message (same slot and root,
+  /// or same source, target and root) is allowed.
+  virtual void check_and_record(const ProtectedMessage& message, std::move_only_function<void(Decision)> done) = 0;
+
+  /// Merges an interchange (EIP-3076 v5) into the history. Refuses a different genesis validators root than the
+  /// database's (the first import or signature records it). Slashable data is imported safely (as watermarks),
+  /// never by dropping it. `only` restricts the import to those pubkeys (empty: all).
+  virtual std::expected<ImportReport, std::string> import_interchange(const Interchange& interchange,
+                                                                      std::span<const Bytes48> only = {}) = 0;
+
+  /// The history of `pubkeys` (empty: every validator), with watermarks written as synthetic entries so that an
+  /// importer refuses what this database refuses. Consistent with every Sign decision made before the call.
+  virtual std::expected<Interchange, std::string> export_interchange(std::span<const Bytes48> pubkeys = {}) = 0;
+
+  /// Whether the database answered its last read/write (for /healthcheck).
+  virtual bool healthy() const = 0;
+
+  /// Prunes now (it also runs every pruning_interval on a background thread, never blocking signing).
+  virtual std::expected<void, std::string> prune() = 0;
+};
+
+/// One synthetic maximum block and maximum attestation per validator, signing roots dropped (EIP-3076
+/// "minification"): what importing slashable data safely amounts to.
+Interchange minify(const Interchange& interchange);
+
+}  // namespace cachet::slashing
