@@ -54,6 +54,10 @@ struct Options {
   std::chrono::seconds pruning_interval{3600};
   /// Longest a caller waits for its group commit before it gets Unavailable (the disk hangs: fail closed).
   std::chrono::milliseconds commit_timeout{5000};
+  /// A writer (the signer, an import) holds an exclusive lock on the database (a lock file beside it), so that
+  /// nothing changes the history behind a running signer's in-memory index. Read-only opens (export while the
+  /// signer runs) take no lock and can only export.
+  bool read_only = false;
 };
 
 struct ImportReport {
