@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# Cachet's load test, in one command: builds, makes N test keystores, measures the raw blst baseline, starts the
+# real signer on loopback with a fresh data dir (slashing protection on: SQLite, durable) and drives it with
+# cachet-load, then prints one table of signs/s, p50/p99 and the ratio to the baseline measured in this run.
+#
+#   bench/load.sh                       # 64 keys, about 2.5 minutes
+#   bench/load.sh --keys 1000           # also --keys 10000
+#   bench/load.sh --build-dir build-bench --seconds 10 --compare-slashing-protection
+#
+# Options:
+#   --keys N                     keystores (default 64), cached in /tmp/cachet-bench-keys-N (pbkdf2, c = 16: the
+#                                KDF is not what is measured, start-up is)
+#   --seconds S                  length of each load run (default 5)
+#   --raw-seconds S              length of each raw baseline figure (default 2)
+#   --connections C              connections of the closed-loop runs (default 16)
+#   --open-connections C         connection slots of the open-loop runs (default 64, at most --keys)
+#   --build-dir DIR              build here (configured as RelWithDebInfo + Ninja if new) instead of the
+#                                `release` preset's build/
+#   --no-build                   use what is built already
+#   --cachet PATH                the signer binary to run (default DIR/bin/cachet)
+#   --port P                     signing port on 127.0.0.1 (default 28080; metrics on P+1)
+#   --slashing-protection-enabled=false   run the whole test with slashing protection off
+#   --compare-slashing-protection         also run the attestation workload with it off, for the on/off ratio
+#   --no-pinned                  skip the pinned configuration (server on core 0, client on core 1)
+#   --rss-only                   start the signer with the keys, report its resident memory, stop
+#   --out DIR                    keep every tool's output here (default /tmp/cachet-bench-run-<time>)
+#
+# Configurations:
+#   shared  the signer with all cores (default --workers), the client unpinned: they share the cores;
+#           ratios are to raw_sign_allcores_per_s (all cores, no HTTP, no client taking CPU)
+#   pinned  `taskset -c 0 cachet --workers 1`, `taskset -c 1 cachet-load`; ratios to
+#           raw_sign_1core_per_s measured with `taskset -c 0`
+# Only 127.0.0.1 is ever contacted. The signer is stopped on exit, whatever happens.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KEYS=64
+RUN_SECONDS=5
+RAW_SECONDS=2
+CONNECTIONS=16
+OPEN_CONNECTIONS=64
+BUILD_DIR=""
+BUILD=1
+CACHET=""
+PORT=28080
+SLASHING=true
+COMPARE_SP=0
+PINNED=1
+RSS_ONLY=0
+OUT=""
+
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
+while (($#)); do
+  case "$1" in
+    --keys) KEYS=$2; shift ;;
+    --seconds) RUN_SECONDS=$2; shift ;;
+    --raw-seconds) RAW_SECONDS=$2; shift ;;
+    --connections) CONNECTIONS=$2; shift ;;
+    --open-connections) OPEN_CONNECTIONS=$2; shift ;;
+    --build-dir) BUILD_DIR=$2; shift ;;
+    --no-build) BUILD=0 ;;
+    --cachet) CACHET=$2; shift ;;
+    --port) PORT=$2; shift ;;
+    --slashing-protection-enabled=*) SLASHING=${1#*=} ;;
+    --slashing-protection-enabled) SLASHING=$2; shift ;;
+    --compare-slashing-protection) COMPARE_SP=1 ;;
+    --no-pinned) PINNED=0 ;;
+    --rss-only) RSS_ONLY=1 ;;
+    --out) OUT=$2; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "load.sh: unknown option $1 (--help lists them)" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$SLASHING" in true | 1 | on) SLASHING=true ;; false | 0 | off) SLASHING=false ;; *)
+  echo "load.sh: --slashing-protection-enabled takes true or false" >&2; exit 2 ;; esac
+((OPEN_CONNECTIONS > KEYS)) && OPEN_CONNECTIONS=$KEYS
+((CONNECTIONS > KEYS)) && CONNECTIONS=$KEYS
+METRICS_PORT=$((PORT + 1))
+OUT=${OUT:-/tmp/cachet-bench-run-$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$OUT"
+log() { printf '[load.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# --- build -------------------------------------------------------------------------------------------------------
+TARGETS=(cachet-bench-raw cachet-load cachet-make-keystores)
+[[ -z $CACHET ]] && TARGETS+=(cachet_cli)  # the signer's executable target (output name `cachet`)
+if [[ -z $BUILD_DIR ]]; then
+  BUILD_DIR=$ROOT/build
+  if ((BUILD)); then
+    log "building (cmake --preset release) ..."
+    (cd "$ROOT" && cmake --preset release >"$OUT/configure.log" 2>&1 || { cat "$OUT/configure.log"; exit 1; })
+  fi
+else
+  [[ $BUILD_DIR = /* ]] || BUILD_DIR=$ROOT/$BUILD_DIR
+  if ((BUILD)) && [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
+    log "configuring $BUILD_DIR ..."
+    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$OUT/configure.log" 2>&1 ||
+      { cat "$OUT/configure.log"; exit 1; }
+  fi
+fi
+if ((BUILD)); then
+  log "building ${TARGETS[*]} in $BUILD_DIR ..."
+  if ! cmake --build "$BUILD_DIR" --target "${TARGETS[@]}" >"$OUT/build.log" 2>&1; then
+    tail -30 "$OUT/build.log"
+    echo "load.sh: build failed (log: $OUT/build.log)" >&2
+    exit 1
+  fi
+fi
+BIN=$BUILD_DIR/bin
+CACHET=${CACHET:-$BIN/cachet}
+for tool in "$CACHET" "$BIN/cachet-bench-raw" "$BIN/cachet-load" "$BIN/cachet-make-keystores"; do
+  [[ -x $tool ]] || { echo "load.sh: $tool is missing (build it, or give --build-dir / --cachet)" >&2; exit 1; }
+done
+
+# --- keys --------------------------------------------------------------------------------------------------------
+KEY_DIR=/tmp/cachet-bench-keys-$KEYS
+if [[ ! -f $KEY_DIR/pubkeys.txt ]] || (($(grep -c . "$KEY_DIR/pubkeys.txt") != KEYS)) ||
+  (($(find "$KEY_DIR/keys" -name '*.json' | wc -l) != KEYS)); then
+  log "making $KEYS keystores in $KEY_DIR ..."
+  rm -rf "$KEY_DIR"
+  "$BIN/cachet-make-keystores" --count "$KEYS" --kdf pbkdf2 --pbkdf2-c 16 --out "$KEY_DIR" >/dev/null
+fi
+PUBKEYS=$KEY_DIR/pubkeys.txt
+
+# --- the signer --------------------------------------------------------------------------------------------------
+SERVER_PID=""
+DATA_DIRS=()
+stop_server() {
+  if [[ -n $SERVER_PID ]]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+}
+cleanup() {
+  stop_server
+  ((${#DATA_DIRS[@]})) && rm -rf "${DATA_DIRS[@]}"
+  return 0
+}
+trap cleanup EXIT
+trap 'echo "load.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
+trap 'exit 130' INT TERM
+
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# start_server NAME CPU(""=any) WORKERS(""=default) SLASHING(true|false)
+start_server() {
+  local name=$1 cpu=$2 workers=$3 sp=$4
+  if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/upcheck"; then
+    echo "load.sh: something already answers on 127.0.0.1:$PORT (give --port)" >&2
+    exit 1
+  fi
+  local data
+  data=$(mktemp -d /tmp/cachet-bench-data.XXXXXX)
+  DATA_DIRS+=("$data")
+  local cmd=("$CACHET" --host 127.0.0.1 --port "$PORT" --metrics-host 127.0.0.1 --metrics-port "$METRICS_PORT"
+    --data-dir "$data" --keystores-path "$KEY_DIR/keys" --keystores-passwords-path "$KEY_DIR/passwords"
+    --slashing-protection-enabled="$sp")
+  [[ -n $workers ]] && cmd+=(--workers "$workers")
+  [[ -n $cpu ]] && cmd=(taskset -c "$cpu" "${cmd[@]}")
+  echo "${cmd[*]}" >"$OUT/server-$name.cmd"
+  local t0=$SECONDS
+  "${cmd[@]}" >"$OUT/server-$name.log" 2>&1 &
+  SERVER_PID=$!
+  local loaded=""
+  for _ in $(seq 6000); do  # up to 10 minutes (10,000 keys)
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      tail -20 "$OUT/server-$name.log" >&2
+      echo "load.sh: the signer exited during start-up (log: $OUT/server-$name.log)" >&2
+      SERVER_PID=""
+      exit 1
+    fi
+    loaded=$(curl -s --max-time 1 "http://127.0.0.1:$PORT/health" | sed -n 's/.*"keys_loaded":\([0-9]*\).*/\1/p') || true
+    [[ $loaded == "$KEYS" ]] && break
+    sleep 0.1
+  done
+  [[ $loaded == "$KEYS" ]] || { echo "load.sh: the signer did not load $KEYS keys (log: $OUT/server-$name.log)" >&2; exit 1; }
+  sleep 0.5
+  START_S=$((SECONDS - t0))
+  RSS_START_KIB=$(rss_kib "$SERVER_PID")
+  METRICS_RSS=$(curl -s --max-time 2 "http://127.0.0.1:$METRICS_PORT/metrics" |
+    awk '/^process_resident_memory_bytes/ {printf "%.0f", $2}' || true)
+  log "signer up ($name: cpu ${cpu:-any}, workers ${workers:-all}, slashing protection $sp): $KEYS keys in ~${START_S}s," \
+    "VmRSS $((RSS_START_KIB / 1024)) MiB"
+  echo "rss_after_start_kib=$RSS_START_KIB process_resident_memory_bytes=${METRICS_RSS:-?} start_s=$START_S" \
+    >"$OUT/server-$name.rss"
+}
+
+# --- the raw baseline --------------------------------------------------------------------------------------------
+val() { sed -n "s/^$1=//p" "$2" | head -1; }
+log "raw baseline, all cores ($RAW_SECONDS s per figure) ..."
+"$BIN/cachet-bench-raw" --seconds "$RAW_SECONDS" >"$OUT/raw.txt"
+RAW_1=$(val raw_sign_1core_per_s "$OUT/raw.txt")
+RAW_ALL=$(val raw_sign_allcores_per_s "$OUT/raw.txt")
+RAW_US=$(val raw_sign_us "$OUT/raw.txt")
+RAW_HASH_US=$(val raw_hash_to_g2_us "$OUT/raw.txt")
+RAW_PRE_1=$(val raw_sign_prehashed_1core_per_s "$OUT/raw.txt")
+RAW_PRE_ALL=$(val raw_sign_prehashed_allcores_per_s "$OUT/raw.txt")
+if ((PINNED)); then
+  log "raw baseline, pinned to core 0 ..."
+  taskset -c 0 "$BIN/cachet-bench-raw" --seconds "$RAW_SECONDS" --threads 1 >"$OUT/raw-pinned.txt"
+  RAWP_1=$(val raw_sign_1core_per_s "$OUT/raw-pinned.txt")
+  RAWP_US=$(val raw_sign_us "$OUT/raw-pinned.txt")
+  RAWP_PRE_1=$(val raw_sign_prehashed_1core_per_s "$OUT/raw-pinned.txt")
+fi
+
+# --- load runs ---------------------------------------------------------------------------------------------------
+TABLE=$OUT/table.tsv
+printf 'config\tsp\tworkload\tconnection\tloop\tc\tsigns/s\tp50 ms\tp99 ms\tnon-2xx\tvs raw\tp99/sign\n' >"$TABLE"
+RUN=0
+LAST_SIGNS=0
+
+# run_load CONFIG SP CLIENT_CPU REF_PER_S REF_US WORKLOAD MODE(keep-alive|new-connection) RATE CONNECTIONS
+run_load() {
+  local config=$1 sp=$2 cpu=$3 ref=$4 ref_us=$5 workload=$6 mode=$7 rate=$8 conns=$9
+  RUN=$((RUN + 1))
+  local file
+  file=$(printf '%s/load-%02d-%s-%s-%s-%s.txt' "$OUT" "$RUN" "$config" "$workload" "$mode" "${rate%.*}")
+  local cmd=("$BIN/cachet-load" --host 127.0.0.1 --port "$PORT" --keys "$PUBKEYS" --workload "$workload"
+    --connections "$conns" --duration "$RUN_SECONDS" --rate "$rate" --timeout 10)
+  [[ $mode == new-connection ]] && cmd+=(--new-connection-per-request)
+  [[ -n $cpu ]] && cmd=(taskset -c "$cpu" "${cmd[@]}")
+  echo "# ${cmd[*]}" >"$file"
+  "${cmd[@]}" >>"$file" 2>&1 || true
+  local signs p50 p99 bad loop
+  signs=$(val signs_per_s "$file")
+  signs=${signs:-0}
+  p50=$(val latency_p50_us "$file")
+  p99=$(val latency_p99_us "$file")
+  bad=$(awk -F= '/^(status_4xx|status_503|status_other|conn_errors|timeouts)=/ {n += $2} END {print n + 0}' "$file")
+  loop=closed
+  [[ $rate != 0 ]] && loop="open@${rate%.*}/s"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$config" "$sp" "$workload" "$mode" "$loop" "$conns" \
+    "$signs" "$(awk -v v="${p50:-0}" 'BEGIN {printf "%.2f", v / 1000}')" \
+    "$(awk -v v="${p99:-0}" 'BEGIN {printf "%.2f", v / 1000}')" "$bad" \
+    "$(awk -v a="$signs" -v b="$ref" 'BEGIN {printf "%.2fx", (b > 0 ? a / b : 0)}')" \
+    "$(awk -v a="${p99:-0}" -v b="$ref_us" 'BEGIN {printf "%.1fx", (b > 0 ? a / b : 0)}')" >>"$TABLE"
+  log "$(grep '^summary:' "$file" || echo "run $RUN: no summary (see $file)")"
+  LAST_SIGNS=$signs
+}
+half() { awk -v v="$1" 'BEGIN {printf "%d", v / 2}'; }
+
+# The workloads of one configuration: closed-loop peaks (unique and shared roots, keep-alive and a new connection
+# per request), then open loop at half of the unique-message peak for the p99.
+run_config() {
+  local config=$1 sp=$2 cpu=$3 ref=$4 ref_us=$5 full=$6
+  local peak_att peak_randao
+  run_load "$config" "$sp" "$cpu" "$ref" "$ref_us" unique-attestation keep-alive 0 "$CONNECTIONS"
+  peak_att=$LAST_SIGNS
+  run_load "$config" "$sp" "$cpu" "$ref" "$ref_us" unique-randao keep-alive 0 "$CONNECTIONS"
+  peak_randao=$LAST_SIGNS
+  run_load "$config" "$sp" "$cpu" "$ref" "$ref_us" shared-attestation keep-alive 0 "$CONNECTIONS"
+  if ((full)); then
+    run_load "$config" "$sp" "$cpu" "$ref" "$ref_us" shared-randao keep-alive 0 "$CONNECTIONS"
+    run_load "$config" "$sp" "$cpu" "$ref" "$ref_us" unique-randao new-connection 0 "$CONNECTIONS"
+    run_load "$config" "$sp" "$cpu" "$ref" "$ref_us" shared-randao new-connection 0 "$CONNECTIONS"
+    (($(half "$peak_randao") > 0)) &&
+      run_load "$config" "$sp" "$cpu" "$ref" "$ref_us" unique-randao keep-alive "$(half "$peak_randao")" "$OPEN_CONNECTIONS"
+  fi
+  (($(half "$peak_att") > 0)) &&
+    run_load "$config" "$sp" "$cpu" "$ref" "$ref_us" unique-attestation keep-alive "$(half "$peak_att")" "$OPEN_CONNECTIONS"
+  return 0
+}
+
+finish_server() {
+  local name=$1
+  [[ -n $SERVER_PID ]] || return 0
+  echo "rss_after_load_kib=$(rss_kib "$SERVER_PID") vmhwm_kib=$(hwm_kib "$SERVER_PID")" >>"$OUT/server-$name.rss"
+  curl -s --max-time 2 "http://127.0.0.1:$METRICS_PORT/metrics" >"$OUT/metrics-$name.txt" || true
+  stop_server
+}
+
+SP_LABEL=$([[ $SLASHING == true ]] && echo on || echo off)
+start_server shared "" "" "$SLASHING"
+if ((RSS_ONLY)); then
+  finish_server shared
+else
+  run_config shared "$SP_LABEL" "" "$RAW_ALL" "$RAW_US" 1
+  finish_server shared
+  if ((PINNED)); then
+    start_server pinned 0 1 "$SLASHING"
+    run_config pinned "$SP_LABEL" 1 "$RAWP_1" "$RAWP_US" 0
+    finish_server pinned
+  fi
+  if ((COMPARE_SP)) && [[ $SLASHING == true ]]; then
+    start_server shared-sp-off "" "" false
+    run_load shared off "" "$RAW_ALL" "$RAW_US" unique-attestation keep-alive 0 "$CONNECTIONS"
+    finish_server shared-sp-off
+    if ((PINNED)); then
+      start_server pinned-sp-off 0 1 false
+      run_load pinned off 1 "$RAWP_1" "$RAWP_US" unique-attestation keep-alive 0 "$CONNECTIONS"
+      finish_server pinned-sp-off
+    fi
+  fi
+fi
+
+# --- report ------------------------------------------------------------------------------------------------------
+{
+  echo "== Cachet load test: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), $KEYS keys," \
+    "$(nproc) cores, ${RUN_SECONDS}s per run, $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "raw blst (same build, this run): sign ${RAW_1}/s on 1 core (${RAW_US} us), ${RAW_ALL}/s on all cores;" \
+    "hash-to-G2 ${RAW_HASH_US} us; shared root (multiply only) ${RAW_PRE_1}/s on 1 core, ${RAW_PRE_ALL}/s on all"
+  ((PINNED)) && echo "raw blst pinned to core 0: sign ${RAWP_1}/s (${RAWP_US} us); multiply only ${RAWP_PRE_1}/s"
+  for f in "$OUT"/server-*.rss; do
+    echo "signer $(basename "$f" .rss | sed 's/^server-//') memory: $(tr '\n' ' ' <"$f")"
+  done
+  if ((!RSS_ONLY)); then
+    echo
+    column -t -s $'\t' "$TABLE"
+    echo
+    echo "vs raw: signs/s over raw blst on the same cores (shared: all-cores figure; pinned: core 0)."
+    echo "p99/sign: p99 latency over one raw signature on one core. non-2xx: 4xx + 503 + other + errors + timeouts."
+  fi
+  echo "outputs: $OUT"
+} | tee "$OUT/report.txt"
