@@ -10,7 +10,7 @@
 # Options:
 #   --keys N                     keystores (default 64), cached in /tmp/cachet-bench-keys-N (pbkdf2, c = 16: the
 #                                KDF is not what is measured, start-up is)
-#   --seconds S                  length of each load run (default 5)
+#   --seconds S                  length of each load run (default 8)
 #   --raw-seconds S              length of each raw baseline figure (default 2)
 #   --connections C              connections of the closed-loop runs (default 16)
 #   --open-connections C         connection slots of the open-loop runs (default 64, at most --keys)
@@ -22,6 +22,8 @@
 #   --slashing-protection-enabled=false   run the whole test with slashing protection off
 #   --compare-slashing-protection         also run the attestation workload with it off, for the on/off ratio
 #   --no-pinned                  skip the pinned configuration (server on core 0, client on core 1)
+#   --no-overload                skip the overload run (a signer with --max-queued-requests 64, offered twice its
+#                                peak over 256 connections: the excess must get 503 at once, not time out)
 #   --rss-only                   start the signer with the keys, report its resident memory, stop
 #   --out DIR                    keep every tool's output here (default /tmp/cachet-bench-run-<time>)
 #
@@ -35,7 +37,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KEYS=64
-RUN_SECONDS=5
+RUN_SECONDS=8
 RAW_SECONDS=2
 CONNECTIONS=16
 OPEN_CONNECTIONS=64
@@ -46,6 +48,7 @@ PORT=28080
 SLASHING=true
 COMPARE_SP=0
 PINNED=1
+OVERLOAD=1
 RSS_ONLY=0
 OUT=""
 
@@ -65,6 +68,7 @@ while (($#)); do
     --slashing-protection-enabled) SLASHING=$2; shift ;;
     --compare-slashing-protection) COMPARE_SP=1 ;;
     --no-pinned) PINNED=0 ;;
+    --no-overload) OVERLOAD=0 ;;
     --rss-only) RSS_ONLY=1 ;;
     --out) OUT=$2; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -146,9 +150,10 @@ trap 'exit 130' INT TERM
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
-# start_server NAME CPU(""=any) WORKERS(""=default) SLASHING(true|false)
+# start_server NAME CPU(""=any) WORKERS(""=default) SLASHING(true|false) [EXTRA SIGNER ARGS...]
 start_server() {
   local name=$1 cpu=$2 workers=$3 sp=$4
+  shift 4
   if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/upcheck"; then
     echo "load.sh: something already answers on 127.0.0.1:$PORT (give --port)" >&2
     exit 1
@@ -160,6 +165,7 @@ start_server() {
     --data-dir "$data" --keystores-path "$KEY_DIR/keys" --keystores-passwords-path "$KEY_DIR/passwords"
     --slashing-protection-enabled="$sp")
   [[ -n $workers ]] && cmd+=(--workers "$workers")
+  cmd+=("$@")
   [[ -n $cpu ]] && cmd=(taskset -c "$cpu" "${cmd[@]}")
   echo "${cmd[*]}" >"$OUT/server-$name.cmd"
   local t0=$SECONDS
@@ -190,32 +196,37 @@ start_server() {
 }
 
 # --- the raw baseline --------------------------------------------------------------------------------------------
+# Measured before and after the load runs; the faster of the two is used (other work on a shared machine only ever
+# slows blst down), so the ratios are conservative.
 val() { sed -n "s/^$1=//p" "$2" | head -1; }
-log "raw baseline, all cores ($RAW_SECONDS s per figure) ..."
-"$BIN/cachet-bench-raw" --seconds "$RAW_SECONDS" >"$OUT/raw.txt"
-RAW_1=$(val raw_sign_1core_per_s "$OUT/raw.txt")
-RAW_ALL=$(val raw_sign_allcores_per_s "$OUT/raw.txt")
-RAW_US=$(val raw_sign_us "$OUT/raw.txt")
-RAW_HASH_US=$(val raw_hash_to_g2_us "$OUT/raw.txt")
-RAW_PRE_1=$(val raw_sign_prehashed_1core_per_s "$OUT/raw.txt")
-RAW_PRE_ALL=$(val raw_sign_prehashed_allcores_per_s "$OUT/raw.txt")
-if ((PINNED)); then
-  log "raw baseline, pinned to core 0 ..."
-  taskset -c 0 "$BIN/cachet-bench-raw" --seconds "$RAW_SECONDS" --threads 1 >"$OUT/raw-pinned.txt"
-  RAWP_1=$(val raw_sign_1core_per_s "$OUT/raw-pinned.txt")
-  RAWP_US=$(val raw_sign_us "$OUT/raw-pinned.txt")
-  RAWP_PRE_1=$(val raw_sign_prehashed_1core_per_s "$OUT/raw-pinned.txt")
-fi
+measure_raw() {
+  local when=$1
+  log "raw baseline $when, all cores ($RAW_SECONDS s per figure) ..."
+  "$BIN/cachet-bench-raw" --seconds "$RAW_SECONDS" >"$OUT/raw-$when.txt"
+  if ((PINNED)); then
+    log "raw baseline $when, pinned to core 0 ..."
+    taskset -c 0 "$BIN/cachet-bench-raw" --seconds "$RAW_SECONDS" --threads 1 >"$OUT/raw-pinned-$when.txt"
+  fi
+}
+# best KEY FILE...: the largest value of a rate (or, for *_us, the smallest time) over the files
+best() {
+  local key=$1
+  shift
+  for f in "$@"; do if [[ -f $f ]]; then val "$key" "$f"; fi; done |
+    awk -v small="$([[ $key == *_us ]] && echo 1 || echo 0)" \
+      'NR == 1 || (small ? $1 < b : $1 > b) {b = $1} END {if (NR) print b}'
+}
+((RSS_ONLY)) || measure_raw before
 
 # --- load runs ---------------------------------------------------------------------------------------------------
-TABLE=$OUT/table.tsv
-printf 'config\tsp\tworkload\tconnection\tloop\tc\tsigns/s\tp50 ms\tp99 ms\tnon-2xx\tvs raw\tp99/sign\n' >"$TABLE"
+ROWS=$OUT/rows.tsv  # config sp workload connection loop c signs/s p50_us p99_us 503 errors reference
+: >"$ROWS"
 RUN=0
 LAST_SIGNS=0
 
-# run_load CONFIG SP CLIENT_CPU REF_PER_S REF_US WORKLOAD MODE(keep-alive|new-connection) RATE CONNECTIONS
+# run_load CONFIG SP CLIENT_CPU REFERENCE(all|pinned) WORKLOAD MODE(keep-alive|new-connection) RATE CONNECTIONS
 run_load() {
-  local config=$1 sp=$2 cpu=$3 ref=$4 ref_us=$5 workload=$6 mode=$7 rate=$8 conns=$9
+  local config=$1 sp=$2 cpu=$3 ref=$4 workload=$5 mode=$6 rate=$7 conns=$8
   RUN=$((RUN + 1))
   local file
   file=$(printf '%s/load-%02d-%s-%s-%s-%s.txt' "$OUT" "$RUN" "$config" "$workload" "$mode" "${rate%.*}")
@@ -225,19 +236,15 @@ run_load() {
   [[ -n $cpu ]] && cmd=(taskset -c "$cpu" "${cmd[@]}")
   echo "# ${cmd[*]}" >"$file"
   "${cmd[@]}" >>"$file" 2>&1 || true
-  local signs p50 p99 bad loop
+  local signs bad loop
   signs=$(val signs_per_s "$file")
   signs=${signs:-0}
-  p50=$(val latency_p50_us "$file")
-  p99=$(val latency_p99_us "$file")
-  bad=$(awk -F= '/^(status_4xx|status_503|status_other|conn_errors|timeouts)=/ {n += $2} END {print n + 0}' "$file")
+  bad=$(awk -F= '/^(status_4xx|status_other|conn_errors|timeouts)=/ {n += $2} END {print n + 0}' "$file")
   loop=closed
   [[ $rate != 0 ]] && loop="open@${rate%.*}/s"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$config" "$sp" "$workload" "$mode" "$loop" "$conns" \
-    "$signs" "$(awk -v v="${p50:-0}" 'BEGIN {printf "%.2f", v / 1000}')" \
-    "$(awk -v v="${p99:-0}" 'BEGIN {printf "%.2f", v / 1000}')" "$bad" \
-    "$(awk -v a="$signs" -v b="$ref" 'BEGIN {printf "%.2fx", (b > 0 ? a / b : 0)}')" \
-    "$(awk -v a="${p99:-0}" -v b="$ref_us" 'BEGIN {printf "%.1fx", (b > 0 ? a / b : 0)}')" >>"$TABLE"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$config" "$sp" "$workload" "$mode" "$loop" \
+    "$conns" "$signs" "$(val latency_p50_us "$file")" "$(val latency_p99_us "$file")" \
+    "$(val status_503 "$file")" "$bad" "$ref" >>"$ROWS"
   log "$(grep '^summary:' "$file" || echo "run $RUN: no summary (see $file)")"
   LAST_SIGNS=$signs
 }
@@ -246,22 +253,22 @@ half() { awk -v v="$1" 'BEGIN {printf "%d", v / 2}'; }
 # The workloads of one configuration: closed-loop peaks (unique and shared roots, keep-alive and a new connection
 # per request), then open loop at half of the unique-message peak for the p99.
 run_config() {
-  local config=$1 sp=$2 cpu=$3 ref=$4 ref_us=$5 full=$6
+  local config=$1 sp=$2 cpu=$3 ref=$4 full=$5
   local peak_att peak_randao
-  run_load "$config" "$sp" "$cpu" "$ref" "$ref_us" unique-attestation keep-alive 0 "$CONNECTIONS"
+  run_load "$config" "$sp" "$cpu" "$ref" unique-attestation keep-alive 0 "$CONNECTIONS"
   peak_att=$LAST_SIGNS
-  run_load "$config" "$sp" "$cpu" "$ref" "$ref_us" unique-randao keep-alive 0 "$CONNECTIONS"
+  run_load "$config" "$sp" "$cpu" "$ref" unique-randao keep-alive 0 "$CONNECTIONS"
   peak_randao=$LAST_SIGNS
-  run_load "$config" "$sp" "$cpu" "$ref" "$ref_us" shared-attestation keep-alive 0 "$CONNECTIONS"
+  run_load "$config" "$sp" "$cpu" "$ref" shared-attestation keep-alive 0 "$CONNECTIONS"
   if ((full)); then
-    run_load "$config" "$sp" "$cpu" "$ref" "$ref_us" shared-randao keep-alive 0 "$CONNECTIONS"
-    run_load "$config" "$sp" "$cpu" "$ref" "$ref_us" unique-randao new-connection 0 "$CONNECTIONS"
-    run_load "$config" "$sp" "$cpu" "$ref" "$ref_us" shared-randao new-connection 0 "$CONNECTIONS"
+    run_load "$config" "$sp" "$cpu" "$ref" shared-randao keep-alive 0 "$CONNECTIONS"
+    run_load "$config" "$sp" "$cpu" "$ref" unique-randao new-connection 0 "$CONNECTIONS"
+    run_load "$config" "$sp" "$cpu" "$ref" shared-randao new-connection 0 "$CONNECTIONS"
     (($(half "$peak_randao") > 0)) &&
-      run_load "$config" "$sp" "$cpu" "$ref" "$ref_us" unique-randao keep-alive "$(half "$peak_randao")" "$OPEN_CONNECTIONS"
+      run_load "$config" "$sp" "$cpu" "$ref" unique-randao keep-alive "$(half "$peak_randao")" "$OPEN_CONNECTIONS"
   fi
   (($(half "$peak_att") > 0)) &&
-    run_load "$config" "$sp" "$cpu" "$ref" "$ref_us" unique-attestation keep-alive "$(half "$peak_att")" "$OPEN_CONNECTIONS"
+    run_load "$config" "$sp" "$cpu" "$ref" unique-attestation keep-alive "$(half "$peak_att")" "$OPEN_CONNECTIONS"
   return 0
 }
 
@@ -278,32 +285,73 @@ start_server shared "" "" "$SLASHING"
 if ((RSS_ONLY)); then
   finish_server shared
 else
-  run_config shared "$SP_LABEL" "" "$RAW_ALL" "$RAW_US" 1
+  run_config shared "$SP_LABEL" "" all 1
+  PEAK_RANDAO=$(awk -F'\t' '$1 == "shared" && $3 == "unique-randao" && $4 == "keep-alive" && $5 == "closed" {print $7}' \
+    "$ROWS" | head -1)
   finish_server shared
+  if ((OVERLOAD)); then
+    start_server overload "" "" "$SLASHING" --max-queued-requests 64
+    run_load overload "$SP_LABEL" "" all unique-randao keep-alive \
+      "$(awk -v v="${PEAK_RANDAO:-0}" 'BEGIN {printf "%d", 2 * v}')" 256
+    finish_server overload
+  fi
   if ((PINNED)); then
     start_server pinned 0 1 "$SLASHING"
-    run_config pinned "$SP_LABEL" 1 "$RAWP_1" "$RAWP_US" 0
+    run_config pinned "$SP_LABEL" 1 pinned 0
     finish_server pinned
   fi
   if ((COMPARE_SP)) && [[ $SLASHING == true ]]; then
     start_server shared-sp-off "" "" false
-    run_load shared off "" "$RAW_ALL" "$RAW_US" unique-attestation keep-alive 0 "$CONNECTIONS"
+    run_load shared off "" all unique-attestation keep-alive 0 "$CONNECTIONS"
     finish_server shared-sp-off
     if ((PINNED)); then
       start_server pinned-sp-off 0 1 false
-      run_load pinned off 1 "$RAWP_1" "$RAWP_US" unique-attestation keep-alive 0 "$CONNECTIONS"
+      run_load pinned off 1 pinned unique-attestation keep-alive 0 "$CONNECTIONS"
       finish_server pinned-sp-off
     fi
   fi
 fi
 
 # --- report ------------------------------------------------------------------------------------------------------
+if ((!RSS_ONLY)); then measure_raw after; fi
+RAW_FILES=("$OUT"/raw-before.txt "$OUT"/raw-after.txt)
+RAWP_FILES=("$OUT"/raw-pinned-before.txt "$OUT"/raw-pinned-after.txt)
+RAW_1=$(best raw_sign_1core_per_s "${RAW_FILES[@]}")
+RAW_ALL=$(best raw_sign_allcores_per_s "${RAW_FILES[@]}")
+RAW_US=$(best raw_sign_us "${RAW_FILES[@]}")
+RAWP_1=$(best raw_sign_1core_per_s "${RAWP_FILES[@]}")
+RAWP_US=$(best raw_sign_us "${RAWP_FILES[@]}")
+TABLE=$OUT/table.tsv
+{
+  printf 'config\tsp\tworkload\tconnection\tloop\tc\tsigns/s\tp50 ms\tp99 ms\t503\terrors\tvs raw\tp99/sign\n'
+  awk -F'\t' -v OFS='\t' -v all="${RAW_ALL:-0}" -v all_us="${RAW_US:-0}" -v pin="${RAWP_1:-0}" -v pin_us="${RAWP_US:-0}" '
+    function ratio(a, b, fmt) { return b > 0 ? sprintf(fmt, a / b) : "-" }
+    {
+      ref = $12 == "pinned" ? pin : all
+      ref_us = $12 == "pinned" ? pin_us : all_us
+      print $1, $2, $3, $4, $5, $6, $7, sprintf("%.2f", $8 / 1000), sprintf("%.2f", $9 / 1000), $10 + 0, $11,
+        ratio($7, ref, "%.2fx"), ratio($9, ref_us, "%.1fx")
+    }' "$ROWS"
+} >"$TABLE"
 {
   echo "== Cachet load test: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), $KEYS keys," \
     "$(nproc) cores, ${RUN_SECONDS}s per run, $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "raw blst (same build, this run): sign ${RAW_1}/s on 1 core (${RAW_US} us), ${RAW_ALL}/s on all cores;" \
-    "hash-to-G2 ${RAW_HASH_US} us; shared root (multiply only) ${RAW_PRE_1}/s on 1 core, ${RAW_PRE_ALL}/s on all"
-  ((PINNED)) && echo "raw blst pinned to core 0: sign ${RAWP_1}/s (${RAWP_US} us); multiply only ${RAWP_PRE_1}/s"
+  for when in before after; do
+    [[ -f $OUT/raw-$when.txt ]] || continue
+    echo "raw blst $when: sign $(val raw_sign_1core_per_s "$OUT/raw-$when.txt")/s on 1 core" \
+      "($(val raw_sign_us "$OUT/raw-$when.txt") us), $(val raw_sign_allcores_per_s "$OUT/raw-$when.txt")/s on all;" \
+      "hash-to-G2 $(val raw_hash_to_g2_us "$OUT/raw-$when.txt") us; multiply only (shared root)" \
+      "$(val raw_sign_prehashed_1core_per_s "$OUT/raw-$when.txt")/s on 1 core," \
+      "$(val raw_sign_prehashed_allcores_per_s "$OUT/raw-$when.txt")/s on all"
+    [[ -f $OUT/raw-pinned-$when.txt ]] &&
+      echo "raw blst $when, pinned to core 0: sign $(val raw_sign_1core_per_s "$OUT/raw-pinned-$when.txt")/s" \
+        "($(val raw_sign_us "$OUT/raw-pinned-$when.txt") us); multiply only" \
+        "$(val raw_sign_prehashed_1core_per_s "$OUT/raw-pinned-$when.txt")/s"
+  done
+  if ((!RSS_ONLY)); then
+    echo "reference (the faster of before/after): all cores ${RAW_ALL}/s, 1 core ${RAW_1}/s (${RAW_US} us)$(
+      ((PINNED)) && echo "; pinned core 0 ${RAWP_1}/s (${RAWP_US} us)")"
+  fi
   for f in "$OUT"/server-*.rss; do
     echo "signer $(basename "$f" .rss | sed 's/^server-//') memory: $(tr '\n' ' ' <"$f")"
   done
@@ -311,8 +359,9 @@ fi
     echo
     column -t -s $'\t' "$TABLE"
     echo
-    echo "vs raw: signs/s over raw blst on the same cores (shared: all-cores figure; pinned: core 0)."
-    echo "p99/sign: p99 latency over one raw signature on one core. non-2xx: 4xx + 503 + other + errors + timeouts."
+    echo "vs raw: signs/s over the raw blst reference on the same cores (shared, overload: all cores; pinned: core 0)."
+    echo "p99/sign: p99 latency over one raw signature on one core. errors: 4xx + other statuses + connection"
+    echo "errors + timeouts. overload: --max-queued-requests 64, offered twice the shared unique-randao peak."
   fi
   echo "outputs: $OUT"
 } | tee "$OUT/report.txt"
