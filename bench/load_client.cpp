@@ -291,17 +291,14 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1u, 10000u));
   app.add_option("--duration", config.duration,
-                 "seconds after which no request is started (default 10; 300 "
-                 "with --requests)");
+                 "seconds after which no request is started (default 10; 300 with --requests)");
   app.add_option("--requests", config.requests, "stop after this many requests (0: no limit)")->capture_default_str();
   app.add_option("--rate", config.rate, "open loop: requests per second (0: closed loop, as fast as answers come)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--new-connection-per-request", config.new_connection,
                "connect afresh for every request (Connection: close)");
-  app.add_option("--keys", config.keys_file,
-                 "file of 0x public keys, one a line (cachet-make-keystores' "
-                 "pubkeys.txt)")
+  app.add_option("--keys", config.keys_file, "file of 0x public keys, one a line (cachet-make-keystores' pubkeys.txt)")
       ->required();
   app.add_option("--key-count", config.key_count, "use only the first N keys (0: all)")->capture_default_str();
   app.add_option("--workload", config.workload_name)
