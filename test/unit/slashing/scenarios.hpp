@@ -13,8 +13,9 @@ namespace cachet::slashing::cases {
 inline Bytes48 pubkey(unsigned i) {
   Bytes48 pk{};
   pk[0] = 0xa0;
-  pk[1] = static_cast<std::uint8_t>(i);
-  for (std::size_t j = 2; j < pk.size(); ++j) pk[j] = static_cast<std::uint8_t>(j * 7 + i);
+  pk[1] = static_cast<std::uint8_t>(i >> 8);
+  pk[2] = static_cast<std::uint8_t>(i);
+  for (std::size_t j = 3; j < pk.size(); ++j) pk[j] = static_cast<std::uint8_t>(j * 7 + i);
   return pk;
 }
 
