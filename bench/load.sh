@@ -11,6 +11,7 @@
 #   --keys N                     keystores (default 64), cached in /tmp/cachet-bench-keys-N (pbkdf2, c = 16: the
 #                                KDF is not what is measured, start-up is)
 #   --seconds S                  length of each load run (default 8)
+#   --repeat N                   run each load N times; the table shows medians (503s and errors: sums)
 #   --raw-seconds S              length of each raw baseline figure (default 2)
 #   --connections C              connections of the closed-loop runs (default 16)
 #   --open-connections C         connection slots of the open-loop runs (default 64, at most --keys)
@@ -38,6 +39,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KEYS=64
 RUN_SECONDS=8
+REPEAT=1
 RAW_SECONDS=2
 CONNECTIONS=16
 OPEN_CONNECTIONS=64
@@ -57,6 +59,7 @@ while (($#)); do
   case "$1" in
     --keys) KEYS=$2; shift ;;
     --seconds) RUN_SECONDS=$2; shift ;;
+    --repeat) REPEAT=$2; shift ;;
     --raw-seconds) RAW_SECONDS=$2; shift ;;
     --connections) CONNECTIONS=$2; shift ;;
     --open-connections) OPEN_CONNECTIONS=$2; shift ;;
@@ -228,25 +231,35 @@ LAST_SIGNS=0
 run_load() {
   local config=$1 sp=$2 cpu=$3 ref=$4 workload=$5 mode=$6 rate=$7 conns=$8
   RUN=$((RUN + 1))
-  local file
-  file=$(printf '%s/load-%02d-%s-%s-%s-%s.txt' "$OUT" "$RUN" "$config" "$workload" "$mode" "${rate%.*}")
   local cmd=("$BIN/cachet-load" --host 127.0.0.1 --port "$PORT" --keys "$PUBKEYS" --workload "$workload"
     --connections "$conns" --duration "$RUN_SECONDS" --rate "$rate" --timeout 10)
   [[ $mode == new-connection ]] && cmd+=(--new-connection-per-request)
   [[ -n $cpu ]] && cmd=(taskset -c "$cpu" "${cmd[@]}")
-  echo "# ${cmd[*]}" >"$file"
-  "${cmd[@]}" >>"$file" 2>&1 || true
-  local signs bad loop
-  signs=$(val signs_per_s "$file")
-  signs=${signs:-0}
-  bad=$(awk -F= '/^(status_4xx|status_other|conn_errors|timeouts)=/ {n += $2} END {print n + 0}' "$file")
+  local files=() file r
+  for ((r = 1; r <= REPEAT; r++)); do
+    file=$(printf '%s/load-%02d-%s-%s-%s-%s-%d.txt' "$OUT" "$RUN" "$config" "$workload" "$mode" "${rate%.*}" "$r")
+    echo "# ${cmd[*]}" >"$file"
+    "${cmd[@]}" >>"$file" 2>&1 || true
+    log "$(grep '^summary:' "$file" || echo "run $RUN: no summary (see $file)")"
+    files+=("$file")
+  done
+  local signs loop
+  signs=$(median signs_per_s "${files[@]}")
   loop=closed
   [[ $rate != 0 ]] && loop="open@${rate%.*}/s"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$config" "$sp" "$workload" "$mode" "$loop" \
-    "$conns" "$signs" "$(val latency_p50_us "$file")" "$(val latency_p99_us "$file")" \
-    "$(val status_503 "$file")" "$bad" "$ref" >>"$ROWS"
-  log "$(grep '^summary:' "$file" || echo "run $RUN: no summary (see $file)")"
-  LAST_SIGNS=$signs
+    "$conns" "${signs:-0}" "$(median latency_p50_us "${files[@]}")" "$(median latency_p99_us "${files[@]}")" \
+    "$(cat "${files[@]}" | awk -F= '/^status_503=/ {n += $2} END {print n + 0}')" \
+    "$(cat "${files[@]}" | awk -F= '/^(status_4xx|status_other|conn_errors|timeouts)=/ {n += $2} END {print n + 0}')" \
+    "$ref" >>"$ROWS"
+  LAST_SIGNS=${signs:-0}
+}
+# median KEY FILE...: the median of a key=value figure over the runs' files
+median() {
+  local key=$1
+  shift
+  for f in "$@"; do val "$key" "$f"; done | sort -g | awk '{v[NR] = $1} END {
+    if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 half() { awk -v v="$1" 'BEGIN {printf "%d", v / 2}'; }
 
@@ -335,7 +348,7 @@ TABLE=$OUT/table.tsv
 } >"$TABLE"
 {
   echo "== Cachet load test: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), $KEYS keys," \
-    "$(nproc) cores, ${RUN_SECONDS}s per run, $(date -u +%Y-%m-%dT%H:%MZ)"
+    "$(nproc) cores, ${RUN_SECONDS}s per run x $REPEAT, $(date -u +%Y-%m-%dT%H:%MZ)"
   for when in before after; do
     [[ -f $OUT/raw-$when.txt ]] || continue
     echo "raw blst $when: sign $(val raw_sign_1core_per_s "$OUT/raw-$when.txt")/s on 1 core" \
