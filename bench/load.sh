@@ -165,8 +165,9 @@ start_server() {
   data=$(mktemp -d /tmp/cachet-bench-data.XXXXXX)
   DATA_DIRS+=("$data")
   local cmd=("$CACHET" --host 127.0.0.1 --port "$PORT" --metrics-host 127.0.0.1 --metrics-port "$METRICS_PORT"
-    --data-dir "$data" --keystores-path "$KEY_DIR/keys" --keystores-passwords-path "$KEY_DIR/passwords"
-    --slashing-protection-enabled="$sp")
+    --data-dir "$data" --keystores-path "$KEY_DIR/keys" --keystores-passwords-path "$KEY_DIR/passwords")
+  # Passed only to turn it off: the signer's default is on (and an older signer without the flag still runs).
+  [[ $sp == false ]] && cmd+=(--slashing-protection-enabled=false)
   [[ -n $workers ]] && cmd+=(--workers "$workers")
   cmd+=("$@")
   [[ -n $cpu ]] && cmd=(taskset -c "$cpu" "${cmd[@]}")
@@ -190,9 +191,12 @@ start_server() {
   sleep 0.5
   START_S=$((SECONDS - t0))
   RSS_START_KIB=$(rss_kib "$SERVER_PID")
+  # What the signer says it runs with (its start-up line), not what was asked for.
+  SERVER_SP=$(sed -n 's/.*slashing-protection=\([A-Za-z]*\).*/\1/p' "$OUT/server-$name.log" | head -1 | tr A-Z a-z)
+  SERVER_SP=${SERVER_SP:-"?"}
   METRICS_RSS=$(curl -s --max-time 2 "http://127.0.0.1:$METRICS_PORT/metrics" |
     awk '/^process_resident_memory_bytes/ {printf "%.0f", $2}' || true)
-  log "signer up ($name: cpu ${cpu:-any}, workers ${workers:-all}, slashing protection $sp): $KEYS keys in ~${START_S}s," \
+  log "signer up ($name: cpu ${cpu:-any}, workers ${workers:-all}, slashing protection $SERVER_SP): $KEYS keys in ~${START_S}s," \
     "VmRSS $((RSS_START_KIB / 1024)) MiB"
   echo "rss_after_start_kib=$RSS_START_KIB process_resident_memory_bytes=${METRICS_RSS:-?} start_s=$START_S" \
     >"$OUT/server-$name.rss"
@@ -227,9 +231,9 @@ ROWS=$OUT/rows.tsv  # config sp workload connection loop c signs/s p50_us p99_us
 RUN=0
 LAST_SIGNS=0
 
-# run_load CONFIG SP CLIENT_CPU REFERENCE(all|pinned) WORKLOAD MODE(keep-alive|new-connection) RATE CONNECTIONS
+# run_load CONFIG CLIENT_CPU REFERENCE(all|pinned) WORKLOAD MODE(keep-alive|new-connection) RATE CONNECTIONS
 run_load() {
-  local config=$1 sp=$2 cpu=$3 ref=$4 workload=$5 mode=$6 rate=$7 conns=$8
+  local config=$1 cpu=$2 ref=$3 workload=$4 mode=$5 rate=$6 conns=$7 sp=$SERVER_SP
   RUN=$((RUN + 1))
   local cmd=("$BIN/cachet-load" --host 127.0.0.1 --port "$PORT" --keys "$PUBKEYS" --workload "$workload"
     --connections "$conns" --duration "$RUN_SECONDS" --rate "$rate" --timeout 10)
@@ -266,22 +270,22 @@ half() { awk -v v="$1" 'BEGIN {printf "%d", v / 2}'; }
 # The workloads of one configuration: closed-loop peaks (unique and shared roots, keep-alive and a new connection
 # per request), then open loop at half of the unique-message peak for the p99.
 run_config() {
-  local config=$1 sp=$2 cpu=$3 ref=$4 full=$5
+  local config=$1 cpu=$2 ref=$3 full=$4
   local peak_att peak_randao
-  run_load "$config" "$sp" "$cpu" "$ref" unique-attestation keep-alive 0 "$CONNECTIONS"
+  run_load "$config" "$cpu" "$ref" unique-attestation keep-alive 0 "$CONNECTIONS"
   peak_att=$LAST_SIGNS
-  run_load "$config" "$sp" "$cpu" "$ref" unique-randao keep-alive 0 "$CONNECTIONS"
+  run_load "$config" "$cpu" "$ref" unique-randao keep-alive 0 "$CONNECTIONS"
   peak_randao=$LAST_SIGNS
-  run_load "$config" "$sp" "$cpu" "$ref" shared-attestation keep-alive 0 "$CONNECTIONS"
+  run_load "$config" "$cpu" "$ref" shared-attestation keep-alive 0 "$CONNECTIONS"
   if ((full)); then
-    run_load "$config" "$sp" "$cpu" "$ref" shared-randao keep-alive 0 "$CONNECTIONS"
-    run_load "$config" "$sp" "$cpu" "$ref" unique-randao new-connection 0 "$CONNECTIONS"
-    run_load "$config" "$sp" "$cpu" "$ref" shared-randao new-connection 0 "$CONNECTIONS"
+    run_load "$config" "$cpu" "$ref" shared-randao keep-alive 0 "$CONNECTIONS"
+    run_load "$config" "$cpu" "$ref" unique-randao new-connection 0 "$CONNECTIONS"
+    run_load "$config" "$cpu" "$ref" shared-randao new-connection 0 "$CONNECTIONS"
     (($(half "$peak_randao") > 0)) &&
-      run_load "$config" "$sp" "$cpu" "$ref" unique-randao keep-alive "$(half "$peak_randao")" "$OPEN_CONNECTIONS"
+      run_load "$config" "$cpu" "$ref" unique-randao keep-alive "$(half "$peak_randao")" "$OPEN_CONNECTIONS"
   fi
   (($(half "$peak_att") > 0)) &&
-    run_load "$config" "$sp" "$cpu" "$ref" unique-attestation keep-alive "$(half "$peak_att")" "$OPEN_CONNECTIONS"
+    run_load "$config" "$cpu" "$ref" unique-attestation keep-alive "$(half "$peak_att")" "$OPEN_CONNECTIONS"
   return 0
 }
 
@@ -293,33 +297,32 @@ finish_server() {
   stop_server
 }
 
-SP_LABEL=$([[ $SLASHING == true ]] && echo on || echo off)
 start_server shared "" "" "$SLASHING"
 if ((RSS_ONLY)); then
   finish_server shared
 else
-  run_config shared "$SP_LABEL" "" all 1
+  run_config shared "" all 1
   PEAK_RANDAO=$(awk -F'\t' '$1 == "shared" && $3 == "unique-randao" && $4 == "keep-alive" && $5 == "closed" {print $7}' \
     "$ROWS" | head -1)
   finish_server shared
   if ((OVERLOAD)); then
     start_server overload "" "" "$SLASHING" --max-queued-requests 64
-    run_load overload "$SP_LABEL" "" all unique-randao keep-alive \
+    run_load overload "" all unique-randao keep-alive \
       "$(awk -v v="${PEAK_RANDAO:-0}" 'BEGIN {printf "%d", 2 * v}')" 256
     finish_server overload
   fi
   if ((PINNED)); then
     start_server pinned 0 1 "$SLASHING"
-    run_config pinned "$SP_LABEL" 1 pinned 0
+    run_config pinned 1 pinned 0
     finish_server pinned
   fi
   if ((COMPARE_SP)) && [[ $SLASHING == true ]]; then
     start_server shared-sp-off "" "" false
-    run_load shared off "" all unique-attestation keep-alive 0 "$CONNECTIONS"
+    run_load shared "" all unique-attestation keep-alive 0 "$CONNECTIONS"
     finish_server shared-sp-off
     if ((PINNED)); then
       start_server pinned-sp-off 0 1 false
-      run_load pinned off 1 pinned unique-attestation keep-alive 0 "$CONNECTIONS"
+      run_load pinned 1 pinned unique-attestation keep-alive 0 "$CONNECTIONS"
       finish_server pinned-sp-off
     fi
   fi
