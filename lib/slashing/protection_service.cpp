@@ -68,20 +68,19 @@ std::expected<std::unique_ptr<ProtectionService>, std::string> ProtectionService
 }
 
 std::expected<void, std::string> ProtectionService::load() {
-  auto snapshot = storage_->read({});
-  if (!snapshot) return Error(snapshot.error());
-  if (snapshot->genesis_validators_root) {
-    genesis_root_ = *snapshot->genesis_validators_root;
-    genesis_known_ = true;
-    genesis_stored_ = true;
-  }
-  next_id_ = snapshot->max_validator_id + 1;
-  for (auto& stored : snapshot->validators) {
+  auto summary = storage_->scan({}, [&](StoredValidator&& stored) {
     auto v = std::make_shared<Validator>(stored.id, stored.pubkey);
     v->stored = true;
     v->history.load(stored.blocks, stored.attestations, stored.watermarks);
     shard(stored.pubkey).validators.emplace(stored.pubkey, std::move(v));
+  });
+  if (!summary) return Error(summary.error());
+  if (summary->genesis_validators_root) {
+    genesis_root_ = *summary->genesis_validators_root;
+    genesis_known_ = true;
+    genesis_stored_ = true;
   }
+  next_id_ = summary->max_validator_id + 1;
   return {};
 }
 
@@ -402,14 +401,14 @@ std::expected<Interchange, std::string> ProtectionService::export_interchange(st
     std::vector<Bytes48> wanted(pubkeys.begin(), pubkeys.end());
     std::ranges::sort(wanted);
     wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-    auto snapshot = storage_->read(wanted);
-    if (!snapshot) return Error(snapshot.error());
-    Interchange out{snapshot->genesis_validators_root.value_or(Bytes32{}), {}};
-    for (const auto& v : snapshot->validators) {
+    Interchange out;
+    auto summary = storage_->scan(wanted, [&](StoredValidator&& v) {
       History h;
       h.load(v.blocks, v.attestations, v.watermarks);
       out.data.push_back(h.to_interchange(v.pubkey));
-    }
+    });
+    if (!summary) return Error(summary.error());
+    out.genesis_validators_root = summary->genesis_validators_root.value_or(Bytes32{});
     return out;
   } catch (const std::exception& e) {
     return Error(std::string("export failed: ") + e.what());

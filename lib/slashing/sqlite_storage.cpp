@@ -351,22 +351,14 @@ std::expected<void, std::string> SqliteStorage::write_in_transaction(const Write
                      .run(writer_, "attestation");
         !r)
       return r;
+  // One statement per group of watermark columns: (validator, slot, source, target).
+  auto watermarks = [&](Stmt& stmt, std::int64_t id, const auto& slot, const auto& source, const auto& target) {
+    return stmt.id(1, id).opt_u64(2, slot).opt_u64(3, source).opt_u64(4, target).run(writer_, "watermarks");
+  };
   for (const auto& w : batch.import_watermarks)
-    if (auto r = st.import_watermarks.id(1, w.validator_id)
-                     .opt_u64(2, w.min_slot)
-                     .opt_u64(3, w.min_source)
-                     .opt_u64(4, w.min_target)
-                     .run(writer_, "watermarks");
-        !r)
-      return r;
+    if (auto r = watermarks(st.import_watermarks, w.validator_id, w.min_slot, w.min_source, w.min_target); !r) return r;
   for (const auto& p : batch.prunes) {
-    if (auto r = st.prune_watermarks.id(1, p.validator_id)
-                     .opt_u64(2, p.max_slot)
-                     .opt_u64(3, p.max_source)
-                     .opt_u64(4, p.max_target)
-                     .run(writer_, "watermarks");
-        !r)
-      return r;
+    if (auto r = watermarks(st.prune_watermarks, p.validator_id, p.max_slot, p.max_source, p.max_target); !r) return r;
     if (p.max_slot)
       if (auto r = st.delete_blocks.id(1, p.validator_id).u64(2, *p.max_slot).run(writer_, "pruning"); !r) return r;
     if (p.max_target)
@@ -386,9 +378,9 @@ std::expected<void, std::string> SqliteStorage::probe() {
   return {};
 }
 
-std::expected<Snapshot, std::string> SqliteStorage::read(std::span<const Bytes48> pubkeys) {
+std::expected<ScanSummary, std::string> SqliteStorage::scan(std::span<const Bytes48> pubkeys, const Visitor& visit) {
   std::lock_guard lock(read_mutex_);
-  Snapshot out;
+  ScanSummary out;
   if (auto r = exec(reader_, "BEGIN"); !r) return Error("cannot read " + path_ + ": " + r.error());
   auto body = [&]() -> std::expected<void, std::string> {
     auto gvr = prepare(reader_, "SELECT genesis_validators_root FROM metadata WHERE id = 1");
@@ -398,53 +390,65 @@ std::expected<Snapshot, std::string> SqliteStorage::read(std::span<const Bytes48
     if (!max_id) return Error(max_id.error());
     if (max_id->step() != SQLITE_ROW) return Error(db_error(reader_, "cannot read validators"));
     out.max_validator_id = max_id->column_id(0);
-    if (pubkeys.empty()) return read_all(out);
+    if (pubkeys.empty()) return scan_all(visit);
     for (const auto& pk : pubkeys)
-      if (auto r = read_one(pk, out); !r) return r;
+      if (auto r = scan_one(pk, visit); !r) return r;
     return {};
   }();
-  rollback_if_open(reader_);
+  rollback_if_open(reader_);  // ends the read transaction
   if (!body) return Error("cannot read " + path_ + ": " + body.error());
   return out;
 }
 
-std::expected<void, std::string> SqliteStorage::read_all(Snapshot& out) {
-  std::unordered_map<std::int64_t, std::size_t> index;
-  auto validators = prepare(reader_, "SELECT id, pubkey FROM validators ORDER BY id");
-  if (!validators) return Error(validators.error());
-  int rc;
-  while ((rc = validators->step()) == SQLITE_ROW) {
-    auto pk = validators->column_blob<48>(1);
-    if (!pk) return Error("validator " + std::to_string(validators->column_id(0)) + " has a malformed pubkey");
-    index.emplace(validators->column_id(0), out.validators.size());
-    out.validators.push_back({validators->column_id(0), *pk, {}, {}, {}});
-  }
-  if (rc != SQLITE_DONE) return Error(db_error(reader_, "validators"));
-  auto at = [&](std::int64_t id) -> StoredValidator* {
-    auto it = index.find(id);
-    return it == index.end() ? nullptr : &out.validators[it->second];
+std::expected<void, std::string> SqliteStorage::scan_all(const Visitor& visit) {
+  // Four cursors ordered by validator id, merged: one validator's rows at a time.
+  struct Cursor {
+    Stmt stmt;
+    int rc = SQLITE_DONE;
+    const char* what;
   };
-  auto blocks = prepare(reader_, "SELECT validator_id, slot, signing_root FROM signed_blocks ORDER BY 1, 2");
-  if (!blocks) return Error(blocks.error());
-  while ((rc = blocks->step()) == SQLITE_ROW)
-    if (auto* v = at(blocks->column_id(0))) v->blocks.push_back(block_row(*blocks, 1));
-  if (rc != SQLITE_DONE) return Error(db_error(reader_, "signed_blocks"));
-  auto atts = prepare(reader_,
-                      "SELECT validator_id, source_epoch, target_epoch, signing_root FROM signed_attestations "
-                      "ORDER BY validator_id, target_epoch, source_epoch");
-  if (!atts) return Error(atts.error());
-  while ((rc = atts->step()) == SQLITE_ROW)
-    if (auto* v = at(atts->column_id(0))) v->attestations.push_back(attestation_row(*atts, 1));
-  if (rc != SQLITE_DONE) return Error(db_error(reader_, "signed_attestations"));
-  auto marks = prepare(reader_, std::string("SELECT validator_id, ") + kWatermarkColumns + " FROM watermarks");
-  if (!marks) return Error(marks.error());
-  while ((rc = marks->step()) == SQLITE_ROW)
-    if (auto* v = at(marks->column_id(0))) v->watermarks = watermark_row(*marks, 1);
-  if (rc != SQLITE_DONE) return Error(db_error(reader_, "watermarks"));
+  const std::string sql[] = {
+      "SELECT id, pubkey FROM validators ORDER BY id",
+      "SELECT validator_id, slot, signing_root FROM signed_blocks ORDER BY validator_id, slot",
+      "SELECT validator_id, source_epoch, target_epoch, signing_root FROM signed_attestations "
+      "ORDER BY validator_id, target_epoch, source_epoch",
+      std::string("SELECT validator_id, ") + kWatermarkColumns + " FROM watermarks ORDER BY validator_id",
+  };
+  const char* names[] = {"validators", "signed_blocks", "signed_attestations", "watermarks"};
+  Cursor c[4];
+  for (int i = 0; i < 4; ++i) {
+    auto stmt = prepare(reader_, sql[i]);
+    if (!stmt) return Error(stmt.error());
+    c[i].stmt = std::move(*stmt);
+    c[i].what = names[i];
+    c[i].rc = c[i].stmt.step();
+  }
+  auto& [validators, blocks, atts, marks] = c;
+  // Calls `take` for each row of `cursor` belonging to validator `id`, skipping rows of unknown validators.
+  auto rows_of = [&](Cursor& cursor, std::int64_t id, auto take) -> std::expected<void, std::string> {
+    while (cursor.rc == SQLITE_ROW && cursor.stmt.column_id(0) <= id) {
+      if (cursor.stmt.column_id(0) == id) take(cursor.stmt);
+      cursor.rc = cursor.stmt.step();
+    }
+    if (cursor.rc != SQLITE_ROW && cursor.rc != SQLITE_DONE) return Error(db_error(reader_, cursor.what));
+    return {};
+  };
+  for (; validators.rc == SQLITE_ROW; validators.rc = validators.stmt.step()) {
+    const std::int64_t id = validators.stmt.column_id(0);
+    auto pk = validators.stmt.column_blob<48>(1);
+    if (!pk) return Error("validator " + std::to_string(id) + " has a malformed pubkey");
+    StoredValidator v{id, *pk, {}, {}, {}};
+    if (auto r = rows_of(blocks, id, [&](const Stmt& s) { v.blocks.push_back(block_row(s, 1)); }); !r) return r;
+    if (auto r = rows_of(atts, id, [&](const Stmt& s) { v.attestations.push_back(attestation_row(s, 1)); }); !r)
+      return r;
+    if (auto r = rows_of(marks, id, [&](const Stmt& s) { v.watermarks = watermark_row(s, 1); }); !r) return r;
+    visit(std::move(v));
+  }
+  if (validators.rc != SQLITE_DONE) return Error(db_error(reader_, "validators"));
   return {};
 }
 
-std::expected<void, std::string> SqliteStorage::read_one(const Bytes48& pubkey, Snapshot& out) {
+std::expected<void, std::string> SqliteStorage::scan_one(const Bytes48& pubkey, const Visitor& visit) {
   auto validator = prepare(reader_, "SELECT id FROM validators WHERE pubkey = ?1");
   if (!validator) return Error(validator.error());
   validator->blob(1, pubkey);
@@ -469,7 +473,7 @@ std::expected<void, std::string> SqliteStorage::read_one(const Bytes48& pubkey, 
   if (!marks) return Error(marks.error());
   marks->id(1, v.id);
   if (marks->step() == SQLITE_ROW) v.watermarks = watermark_row(*marks, 0);
-  out.validators.push_back(std::move(v));
+  visit(std::move(v));
   return {};
 }
 

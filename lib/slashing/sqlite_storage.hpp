@@ -42,7 +42,7 @@ class SqliteStorage final : public Storage {
   SqliteStorage(const SqliteStorage&) = delete;
   SqliteStorage& operator=(const SqliteStorage&) = delete;
 
-  std::expected<Snapshot, std::string> read(std::span<const Bytes48> pubkeys) override;
+  std::expected<ScanSummary, std::string> scan(std::span<const Bytes48> pubkeys, const Visitor& visit) override;
   std::expected<void, std::string> write(const WriteBatch& batch) override;
   std::expected<void, std::string> probe() override;
 
@@ -54,8 +54,8 @@ class SqliteStorage final : public Storage {
   SqliteStorage() = default;
   std::expected<void, std::string> open_writer(const std::string& path, std::chrono::milliseconds busy_timeout);
   std::expected<void, std::string> write_in_transaction(const WriteBatch& batch);
-  std::expected<void, std::string> read_all(Snapshot& out);
-  std::expected<void, std::string> read_one(const Bytes48& pubkey, Snapshot& out);
+  std::expected<void, std::string> scan_all(const Visitor& visit);
+  std::expected<void, std::string> scan_one(const Bytes48& pubkey, const Visitor& visit);
 
   std::string path_;
   int lock_fd_ = -1;

@@ -7,6 +7,7 @@
 #include <cachet/util/bytes.hpp>
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -25,10 +26,15 @@ struct StoredValidator {
   Watermarks watermarks;
 };
 
-struct Snapshot {
+/// What a scan says about the database as a whole.
+struct ScanSummary {
   std::optional<Bytes32> genesis_validators_root;  // unset until the first import or signature
-  std::vector<StoredValidator> validators;
   std::int64_t max_validator_id = 0;
+};
+
+/// A scan collected (tests, small reads).
+struct Snapshot : ScanSummary {
+  std::vector<StoredValidator> validators;
 };
 
 /// Everything one transaction writes, applied in this order: the genesis root (if none is stored yet; a different
@@ -78,8 +84,20 @@ class Storage {
  public:
   virtual ~Storage() = default;
 
-  /// One consistent read of `pubkeys` (empty: every validator); unknown pubkeys are left out. Any thread.
-  virtual std::expected<Snapshot, std::string> read(std::span<const Bytes48> pubkeys) = 0;
+  using Visitor = std::function<void(StoredValidator&&)>;
+
+  /// One consistent read of `pubkeys` (empty: every validator, in id order), handing each validator to `visit` as it
+  /// is read (the whole history is never held twice); unknown pubkeys are left out. Any thread.
+  virtual std::expected<ScanSummary, std::string> scan(std::span<const Bytes48> pubkeys, const Visitor& visit) = 0;
+
+  /// scan() collected into one Snapshot.
+  std::expected<Snapshot, std::string> read(std::span<const Bytes48> pubkeys) {
+    Snapshot out;
+    auto summary = scan(pubkeys, [&](StoredValidator&& v) { out.validators.push_back(std::move(v)); });
+    if (!summary) return std::unexpected(summary.error());
+    static_cast<ScanSummary&>(out) = *summary;
+    return out;
+  }
 
   /// Writes `batch` in one transaction, durable when this returns success. One thread at a time (the writer).
   virtual std::expected<void, std::string> write(const WriteBatch& batch) = 0;

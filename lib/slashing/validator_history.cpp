@@ -28,6 +28,19 @@ void raise(std::optional<std::uint64_t>& watermark, std::uint64_t value) {
 
 CheckResult refuse(Verdict verdict, std::string message) { return {verdict, std::move(message)}; }
 
+/// Room for one more entry, growing by an eighth (not doubling): a pruned history stays near its steady size, so the
+/// slack per validator stays small. Amortized O(1) still.
+template <class T>
+void make_room(std::vector<T>& v) {
+  if (v.size() == v.capacity()) v.reserve(v.size() + v.size() / 8 + 4);
+}
+
+/// After pruning, gives back memory when much more is reserved than used.
+template <class T>
+void trim(std::vector<T>& v) {
+  if (v.capacity() > v.size() + v.size() / 4 + 8) v.shrink_to_fit();
+}
+
 }  // namespace
 
 std::string_view reason_code(Verdict verdict) {
@@ -129,6 +142,7 @@ CheckResult History::check_attestation(std::uint64_t source, std::uint64_t targe
 }
 
 void History::add_block(const SignedBlock& block) {
+  make_room(blocks_);
   if (blocks_.empty() || block.slot > blocks_.back().slot) {
     blocks_.push_back({block.slot, block.signing_root.value_or(Bytes32{}), block.signing_root.has_value()});
     return;
@@ -148,6 +162,7 @@ void History::add_attestation(const SignedAttestation& a) {
   const Attestation entry{a.source_epoch, a.target_epoch, a.signing_root.value_or(Bytes32{}),
                           a.signing_root.has_value()};
   max_source_ = std::max(max_source_, a.source_epoch);
+  make_room(attestations_);
   if (attestations_.empty() || a.target_epoch > attestations_.back().target) {
     attestations_.push_back(entry);
     return;
@@ -202,6 +217,8 @@ PruneResult History::prune(std::uint64_t keep_epochs, std::uint64_t slots_per_ep
   result.max_target = watermarks_.pruned_max_target;
   blocks_.erase(blocks_.begin(), old_block);
   attestations_.erase(attestations_.begin(), old_att);
+  trim(blocks_);
+  trim(attestations_);
   if (result.attestations) recompute_max_source();
   return result;
 }

@@ -4,7 +4,6 @@
 
 #include <cachet/slashing/interchange.hpp>
 #include <cachet/util/bytes.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -68,9 +67,13 @@ class SlashingProtection {
  public:
   virtual ~SlashingProtection() = default;
 
-  /// Opens (creating and migrating as needed) the database named by `url`: "sqlite:PATH".
+  /// Opens (creating and migrating as needed) the database named by `url`: "sqlite:PATH". PATH's directory must
+  /// exist. A writer holds an exclusive lock on PATH.lock until destroyed; a second writer gets the error
+  /// "slashing protection database PATH is in use by another process". The whole unpruned history is loaded into
+  /// memory here. A new database has no genesis validators root until the first import or signature: importing an
+  /// empty interchange pins it.
   static std::expected<std::unique_ptr<SlashingProtection>, std::string> open(std::string_view url,
-                                                                               const Options& options = {});
+                                                                              const Options& options = {});
 
   /// Checks `message` against the history and against every concurrent request, and if it is safe records it.
   /// `done` is called exactly once, from any thread: with Sign only after the record is durable (group commit:
@@ -78,6 +81,9 @@ class SlashingProtection {
   /// on the calling thread. Checks for one validator are serialized; different validators never wait on each
   /// other, and no lock is held while the caller signs. Re-signing the very same message (same slot and root,
   /// or same source, target and root) is allowed.
+  /// `done` with Sign runs on the database writer thread, one call after another for a whole group commit: it must
+  /// be short and never block (hand the signing to another thread), and must not call import_interchange,
+  /// export_interchange or prune (they wait for that thread). Calling check_and_record from it is fine.
   virtual void check_and_record(const ProtectedMessage& message, std::move_only_function<void(Decision)> done) = 0;
 
   /// Merges an interchange (EIP-3076 v5) into the history. Refuses a different genesis validators root than the
@@ -90,7 +96,10 @@ class SlashingProtection {
   /// importer refuses what this database refuses. Consistent with every Sign decision made before the call.
   virtual std::expected<Interchange, std::string> export_interchange(std::span<const Bytes48> pubkeys = {}) = 0;
 
-  /// Whether the database answered its last read/write (for /healthcheck).
+  /// Whether the database answered its last read/write (for /healthcheck). False after a failed or late commit,
+  /// and then every check_and_record that would need a record answers Unavailable at once (refusals still
+  /// answer Refuse), until a probe of the database (about every commit_timeout, at most every second) or a commit
+  /// succeeds.
   virtual bool healthy() const = 0;
 
   /// Prunes now (it also runs every pruning_interval on a background thread, never blocking signing).

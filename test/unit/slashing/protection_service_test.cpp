@@ -32,7 +32,9 @@ class FakeStorage final : public Storage {
   };
   explicit FakeStorage(std::shared_ptr<State> state) : state_(std::move(state)) {}
 
-  std::expected<Snapshot, std::string> read(std::span<const Bytes48>) override { return Snapshot{}; }
+  std::expected<ScanSummary, std::string> scan(std::span<const Bytes48>, const Visitor&) override {
+    return ScanSummary{};
+  }
   std::expected<void, std::string> write(const WriteBatch& batch) override {
     std::unique_lock lock(state_->mutex);
     ++state_->writes_started;

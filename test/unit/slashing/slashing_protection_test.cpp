@@ -1,6 +1,7 @@
 // SlashingProtection::open("sqlite:PATH") end to end: rules over SQLite, durability, group commit under load,
 // failing closed, locking, pruning, import and export.
 #include <gtest/gtest.h>
+#include <malloc.h>
 
 #include <atomic>
 #include <cachet/slashing/slashing_protection.hpp>
@@ -337,4 +338,38 @@ TEST(SlashingProtection, OpenErrors) {
   Options ro;
   ro.read_only = true;
   EXPECT_FALSE(SlashingProtection::open(dir.url(), ro));  // nothing to read yet
+}
+
+namespace {
+std::size_t heap_in_use() { return ::mallinfo2().uordblks; }
+}  // namespace
+
+// Information, not a check (run with --gtest_also_run_disabled_tests): open time and index memory of a database
+// of 10,000 validators with 257 attestations and one block each (pruning's steady state at 256 epochs kept).
+TEST(SlashingProtection, DISABLED_LargeDatabaseOpenTimeAndMemory) {
+  TempDir dir;
+  constexpr unsigned kValidators = 10000;
+  constexpr std::uint64_t kAttestations = 257;
+  {
+    auto p = open_db(dir);
+    Interchange in{};
+    for (unsigned v = 0; v < kValidators; ++v) {
+      ValidatorHistory h{pubkey(v), {{1000, root(v)}}, {}};
+      for (std::uint64_t e = 1; e <= kAttestations; ++e) h.signed_attestations.push_back({e - 1, e, root(e)});
+      in.data.push_back(std::move(h));
+    }
+    const auto start = std::chrono::steady_clock::now();
+    ASSERT_TRUE(p->import_interchange(in));
+    std::printf("[ info ] import of %u validators x %llu attestations: %.2f s\n", kValidators,
+                static_cast<unsigned long long>(kAttestations),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  const auto before = heap_in_use();
+  const auto start = std::chrono::steady_clock::now();
+  auto p = open_db(dir);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto after = heap_in_use();
+  std::printf("[ info ] open: %.2f s, index %.1f MB of heap (%.0f bytes per attestation, everything included)\n",
+              seconds, double(after - before) / 1e6, double(after - before) / double(kValidators * kAttestations));
+  EXPECT_EQ(decide(*p, attestation(5, kAttestations, kAttestations + 1, 1)).kind, Kind::Sign);
 }
