@@ -39,13 +39,19 @@ struct ProtectionService::Waiter {
   std::move_only_function<void(Decision)> done;
   const Clock::time_point deadline;
 
-  bool finish(Decision decision) {
-    if (finished.exchange(true, std::memory_order_acq_rel)) return false;
+  /// True for the one caller that may answer.
+  bool claim() { return !finished.exchange(true, std::memory_order_acq_rel); }
+  /// After a successful claim().
+  void answer(Decision decision) {
     auto callback = std::move(done);
     try {
       callback(std::move(decision));
     } catch (...) {  // the caller's exception must not take down the writer
     }
+  }
+  bool finish(Decision decision) {
+    if (!claim()) return false;
+    answer(std::move(decision));
     return true;
   }
 };
@@ -312,9 +318,11 @@ void ProtectionService::deadline_loop() {
     lock.unlock();
     // The commit is late (a hung or very slow disk): fail closed now; later requests fail at once until the
     // writer commits or a probe succeeds.
-    if (front->finish(unavailable("no commit within " + std::to_string(options_.commit_timeout.count()) + " ms"))) {
-      timeouts_.fetch_add(1, std::memory_order_relaxed);
+    if (front->claim()) {
+      // Unhealthy before the caller hears of it, so that its retry is answered at once.
       healthy_.store(false, std::memory_order_release);
+      timeouts_.fetch_add(1, std::memory_order_relaxed);
+      front->answer(unavailable("no commit within " + std::to_string(options_.commit_timeout.count()) + " ms"));
     }
     lock.lock();
   }

@@ -96,8 +96,9 @@ CheckResult History::check_block(std::uint64_t slot, const Bytes32& root) const 
 }
 
 CheckResult History::check_attestation(std::uint64_t source, std::uint64_t target, const Bytes32& root) const {
-  const std::string vote = "attestation (source " + n(source) + ", target " + n(target) + ")";
-  if (source > target) return refuse(Verdict::SourceAfterTarget, vote + ": source epoch is after target epoch");
+  // The message text is built only for a refusal: the honest path allocates nothing.
+  auto vote = [&] { return "attestation (source " + n(source) + ", target " + n(target) + ")"; };
+  if (source > target) return refuse(Verdict::SourceAfterTarget, vote() + ": source epoch is after target epoch");
   // The honest case: a target above every recorded one and a source no lower than any recorded source can neither
   // double-vote nor surround (a surround needs a recorded source above ours) nor be surrounded (it needs a recorded
   // target above ours). O(1).
@@ -110,33 +111,33 @@ CheckResult History::check_attestation(std::uint64_t source, std::uint64_t targe
     for (auto it = lo; it != hi; ++it)
       if (it->source == source && it->has_root && it->root == root) return {Verdict::Repeat, {}};
     if (lo != hi)
-      return refuse(Verdict::DoubleVote, "double vote: " + vote + " has the target of signed (source " + n(lo->source) +
-                                             ", target " + n(lo->target) + ", " + root_text(lo->has_root, lo->root) +
-                                             ")");
+      return refuse(Verdict::DoubleVote, "double vote: " + vote() + " has the target of signed (source " +
+                                             n(lo->source) + ", target " + n(lo->target) + ", " +
+                                             root_text(lo->has_root, lo->root) + ")");
     // Surrounded: a recorded (s', t') with s' < source and t' > target.
     for (auto it = hi; it != attestations_.end(); ++it)
       if (it->source < source)
         return refuse(Verdict::SurroundedVote,
-                      vote + " is surrounded by signed (source " + n(it->source) + ", target " + n(it->target) + ")");
+                      vote() + " is surrounded by signed (source " + n(it->source) + ", target " + n(it->target) + ")");
     // Surrounding: a recorded (s', t') with s' > source and t' < target.
     for (auto it = attestations_.begin(); it != lo; ++it)
       if (it->source > source)
         return refuse(Verdict::SurroundingVote,
-                      vote + " surrounds signed (source " + n(it->source) + ", target " + n(it->target) + ")");
+                      vote() + " surrounds signed (source " + n(it->source) + ", target " + n(it->target) + ")");
   }
   // EIP-3076 §Conditions 2 and 3: refuse source < the minimum imported source, target <= the minimum imported target.
   if (watermarks_.import_min_source && source < *watermarks_.import_min_source)
     return refuse(Verdict::BelowWatermark,
-                  vote + ": source is below the lowest imported source " + n(*watermarks_.import_min_source));
+                  vote() + ": source is below the lowest imported source " + n(*watermarks_.import_min_source));
   if (watermarks_.import_min_target && target <= *watermarks_.import_min_target)
     return refuse(Verdict::BelowWatermark,
-                  vote + ": target is at or below the lowest imported target " + n(*watermarks_.import_min_target));
+                  vote() + ": target is at or below the lowest imported target " + n(*watermarks_.import_min_target));
   // Pruned history: refuse source < max pruned source and target <= max pruned target.
   if (watermarks_.pruned_max_source && source < *watermarks_.pruned_max_source)
     return refuse(Verdict::BelowWatermark,
-                  vote + ": source is below the pruned history (source " + n(*watermarks_.pruned_max_source) + ")");
+                  vote() + ": source is below the pruned history (source " + n(*watermarks_.pruned_max_source) + ")");
   if (watermarks_.pruned_max_target && target <= *watermarks_.pruned_max_target)
-    return refuse(Verdict::BelowWatermark, vote + ": target is at or below the pruned history (target " +
+    return refuse(Verdict::BelowWatermark, vote() + ": target is at or below the pruned history (target " +
                                                n(*watermarks_.pruned_max_target) + ")");
   return {};
 }
