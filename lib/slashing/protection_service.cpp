@@ -230,7 +230,7 @@ void ProtectionService::writer_loop() {
       std::unique_lock lock(queue_mutex_);
       auto ready = [&] { return stopping_ || !queue_.empty(); };
       if (healthy_.load()) {
-        writer_cv_.wait(lock, ready);
+        writer_cv_.wait(lock, [&] { return ready() || !healthy_.load(); });
       } else {
         writer_cv_.wait_for(lock, probe_interval_, ready);
       }
@@ -315,16 +315,17 @@ void ProtectionService::deadline_loop() {
       continue;
     }
     deadlines_.pop_front();
-    lock.unlock();
     // The commit is late (a hung or very slow disk): fail closed now; later requests fail at once until the
-    // writer commits or a probe succeeds.
+    // writer commits or a probe succeeds. Unhealthy before the caller hears of it (its retry is answered at once),
+    // and under the queue lock with a notify, so that an idle writer starts probing.
     if (front->claim()) {
-      // Unhealthy before the caller hears of it, so that its retry is answered at once.
       healthy_.store(false, std::memory_order_release);
       timeouts_.fetch_add(1, std::memory_order_relaxed);
+      writer_cv_.notify_one();
+      lock.unlock();
       front->answer(unavailable("no commit within " + std::to_string(options_.commit_timeout.count()) + " ms"));
+      lock.lock();
     }
-    lock.lock();
   }
 }
 
