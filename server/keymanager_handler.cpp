@@ -3,6 +3,7 @@
 // flowing during a large import.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <cachet/slashing/interchange.hpp>
@@ -113,12 +114,29 @@ void import_keys(SignerContext& context, Request&& request, Reply reply) {
     return reply(error_response(http::status::bad_request, "keystores and passwords must have the same length (" +
                                                                std::to_string(keystores->size()) + " vs " +
                                                                std::to_string(passwords->size()) + ")"));
+  std::optional<slashing::Interchange> interchange;
   if (const auto* sp = body->if_contains("slashing_protection"); sp && !sp->is_null()) {
     if (!sp->is_string())
       return reply(error_response(http::status::bad_request, "slashing_protection: expected a JSON string"));
-    auto interchange = slashing::parse_interchange(sp->get_string());
-    if (!interchange)
-      return reply(error_response(http::status::bad_request, "slashing_protection: " + interchange.error()));
+    auto parsed = slashing::parse_interchange(sp->get_string());
+    if (!parsed) return reply(error_response(http::status::bad_request, "slashing_protection: " + parsed.error()));
+    interchange = std::move(*parsed);
+  }
+  // The history is applied before any of the keys can sign (keys activate only after their decryption below).
+  // All of it is imported, not only the entries of these keystores: more history can only refuse more.
+  if (interchange && context.slashing) {
+    auto imported = context.slashing->import_interchange(*interchange);
+    if (!imported) {
+      json::array data;
+      for (std::size_t i = 0; i < keystores->size(); ++i)
+        data.push_back(
+            json::object{{"status", "error"},
+                         {"message", "slashing_protection not applied, key not imported: " + imported.error()}});
+      spdlog::warn("keymanager import refused: slashing_protection: {}", imported.error());
+      return reply(json_response(http::status::ok, json::serialize(json::object{{"data", std::move(data)}})));
+    }
+    spdlog::info("keymanager import: slashing history of {} validators applied ({} blocks, {} attestations)",
+                 imported->validators, imported->blocks, imported->attestations);
   }
   if (keystores->empty()) return reply(json_response(http::status::ok, R"({"data":[]})"));
 
@@ -154,26 +172,62 @@ void delete_keys(SignerContext& context, Request&& request, Reply reply) {
                                   "pubkeys: '" + p.substr(0, 120) + "' is not a 0x-prefixed 48-byte public key"));
     parsed.push_back(*pk);
   }
-  json::array data;
-  slashing::Interchange history;  // the deleted keys' slashing history (filled once slashing protection exists)
+  std::vector<keys::DeleteResult> results;
+  std::vector<crypto::PublicKey> inactive_or_deleted;
   for (const auto& pk : parsed) {
-    auto r = context.managed->remove(pk, context.keys);
-    json::object o{{"status", to_string(r.status)}};
-    if (r.status == keys::DeleteResult::Status::Error) o["message"] = r.message;
-    if (r.status == keys::DeleteResult::Status::Deleted) history.data.push_back({pk, {}, {}});
-    data.push_back(std::move(o));
+    // Stops the key signing first (keymanager-APIs: "guarantee that key(s) can not produce any more signature;
+    // only then ... serialize its associated slashing protection data").
+    results.push_back(context.managed->remove(pk, context.keys));
+    if (results.back().status != keys::DeleteResult::Status::Error) inactive_or_deleted.push_back(pk);
   }
   context.refresh_key_gauges();
+
+  slashing::Interchange history;  // zero genesis root and no data when protection is off
+  if (context.slashing && !inactive_or_deleted.empty()) {
+    auto exported = context.slashing->export_interchange(inactive_or_deleted);
+    if (!exported) {
+      // The keys are stopped and their history stays in the database: a retry returns it (as not_active).
+      return reply(
+          error_response(http::status::service_unavailable,
+                         "keys stopped, but their slashing protection history could not be read: " + exported.error()));
+    }
+    history = std::move(*exported);
+  }
+  json::array data;
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    const auto& r = results[i];
+    std::string_view status = to_string(r.status);
+    // A key not loaded here but with history in the database: its data is returned (keymanager-APIs "not_active").
+    if (r.status == keys::DeleteResult::Status::NotFound &&
+        std::ranges::any_of(history.data, [&](const auto& v) { return v.pubkey == parsed[i]; }))
+      status = "not_active";
+    json::object o{{"status", status}};
+    if (r.status == keys::DeleteResult::Status::Error) o["message"] = r.message;
+    data.push_back(std::move(o));
+  }
+  // A deleted key with nothing recorded (it signed no block or attestation) still gets its entry.
+  for (std::size_t i = 0; i < parsed.size(); ++i) {
+    if (results[i].status == keys::DeleteResult::Status::Deleted &&
+        std::ranges::none_of(history.data, [&](const auto& v) { return v.pubkey == parsed[i]; }))
+      history.data.push_back({parsed[i], {}, {}});
+  }
+  // Only keys answered deleted or not_active carry history (keymanager-APIs DELETE).
+  std::erase_if(history.data, [&](const slashing::ValidatorHistory& v) {
+    for (std::size_t i = 0; i < parsed.size(); ++i)
+      if (parsed[i] == v.pubkey) return results[i].status == keys::DeleteResult::Status::Error;
+    return true;
+  });
   reply(json_response(http::status::ok, json::serialize(json::object{
                                             {"data", std::move(data)},
                                             {"slashing_protection", slashing::serialize_interchange(history)}})));
 }
 
-struct DeleteJob {
+struct KeymanagerJob {
   SignerContext& context;
   Request request;
   Reply reply;
-  void operator()() { delete_keys(context, std::move(request), std::move(reply)); }
+  void (*handler)(SignerContext&, Request&&, Reply);
+  void operator()() { handler(context, std::move(request), std::move(reply)); }
 };
 
 }  // namespace
@@ -195,7 +249,7 @@ void handle_keystores(SignerContext& context, Request&& request, Reply reply) {
       return import_keys(context, std::move(request), std::move(reply));
     case http::verb::delete_: {
       // Deleting fsyncs files: off the I/O threads.
-      DeleteJob job{context, std::move(request), std::move(reply)};
+      KeymanagerJob job{context, std::move(request), std::move(reply), &delete_keys};
       if (!context.import_pool->try_post(std::move(job)))
         return job.reply(error_response(http::status::service_unavailable, "busy; retry later"));
       return;

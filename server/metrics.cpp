@@ -17,6 +17,11 @@ constexpr std::array<double, 14> kLatencyBounds{0.0001, 0.00025, 0.0005, 0.00075
 // Keystore decryption: pbkdf2 with c=1 is microseconds, scrypt at n=2^18 is hundreds of milliseconds.
 constexpr std::array<double, 12> kDecryptBounds{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
+// Decision::reason_code values (slashing_protection.hpp), the last one for anything else.
+constexpr std::array<std::string_view, 8> kRefusalReasonNames{
+    "double_block",        "double_vote",     "surrounding_vote", "surrounded_vote",
+    "source_after_target", "below_watermark", "genesis_mismatch", "other"};
+
 constexpr std::array<unsigned, 15> kCodes{200, 400, 401, 403, 404, 405, 408, 412, 413, 415, 429, 431, 500, 503, 0};
 
 std::string format_double(double v) {
@@ -136,6 +141,12 @@ void Metrics::count_http(Route route, unsigned status_code, std::chrono::steady_
   http_duration_[r]->observe(elapsed);
 }
 
+void Metrics::count_slashing_refusal(eth::SignType type, std::string_view reason) {
+  std::size_t r = 0;
+  while (r + 1 < kRefusalReasonNames.size() && kRefusalReasonNames[r] != reason) ++r;
+  slashing_refusals_[static_cast<std::size_t>(type)][r].inc();
+}
+
 std::string Metrics::render() const {
   std::string out;
   out.reserve(32 << 10);
@@ -159,6 +170,17 @@ std::string Metrics::render() const {
   for (std::size_t t = 0; t < eth::kSignTypeCount; ++t) {
     sign_duration_[t]->write(out, "cachet_signing_duration_seconds",
                              "type=\"" + std::string(eth::to_string(static_cast<eth::SignType>(t))) + "\"");
+  }
+
+  header(out, "cachet_slashing_protection_refusals_total", "counter",
+         "Blocks and attestations refused by slashing protection (412), by request type and reason.");
+  for (auto type : {eth::SignType::Block, eth::SignType::BlockV2, eth::SignType::Attestation}) {
+    for (std::size_t r = 0; r < kRefusalReasonNames.size(); ++r) {
+      sample(
+          out, "cachet_slashing_protection_refusals_total",
+          "type=\"" + std::string(eth::to_string(type)) + "\",reason=\"" + std::string(kRefusalReasonNames[r]) + "\"",
+          std::to_string(slashing_refusals_[static_cast<std::size_t>(type)][r].value()));
+    }
   }
 
   header(out, "cachet_signing_requests_shed_total", "counter",

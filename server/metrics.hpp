@@ -68,6 +68,8 @@ class Metrics {
   void count_sign(eth::SignType type, SignStatus status, std::chrono::steady_clock::duration elapsed);
   void count_sign_unparsed(SignStatus status);  // refused before the type was known
   void count_http(Route route, unsigned status_code, std::chrono::steady_clock::duration elapsed);
+  /// A 412 from slashing protection; `reason` is a Decision::reason_code.
+  void count_slashing_refusal(eth::SignType type, std::string_view reason);
 
   Counter key_load_failures;
   Counter shed_requests;
@@ -83,6 +85,8 @@ class Metrics {
   std::array<std::array<Counter, kSignStatusCount>, eth::kSignTypeCount + 1> sign_requests_;  // +1: unknown type
   std::array<std::unique_ptr<Histogram>, eth::kSignTypeCount> sign_duration_;
   std::array<std::array<Counter, 16>, kRouteCount> http_requests_;
+  static constexpr std::size_t kRefusalReasons = 8;
+  std::array<std::array<Counter, kRefusalReasons>, eth::kSignTypeCount> slashing_refusals_;
   std::array<std::unique_ptr<Histogram>, kRouteCount> http_duration_;
   double start_time_seconds_;
 };

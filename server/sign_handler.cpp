@@ -1,7 +1,10 @@
 // POST /api/v1/eth2/sign/{identifier}: the signer computes the signing root from the typed request itself
-// (never trusting a root it is sent) and signs it with the identified key on the signing pool.
+// (never trusting a root it is sent) and signs it with the identified key on the signing pool. Blocks and
+// attestations pass slashing protection first: the signature leaves the process only once the record of it
+// is durable, and BLS signing runs while the record is being committed.
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
 #include <cachet/eth/signing_request.hpp>
@@ -27,7 +30,77 @@ void refuse(Reply& reply, http::status status, std::string_view identifier, std:
   reply(error_response(status, reason));
 }
 
-// The work done on the signing pool: parse, compute the root, sign.
+Response signature_response(const crypto::Signature& signature, bool text) {
+  auto hex = to_hex(signature);
+  if (text) return text_response(http::status::ok, std::move(hex));
+  return json_response(http::status::ok, "{\"signature\":\"" + hex + "\"}");
+}
+
+Response unavailable(std::string message) {
+  auto r = error_response(http::status::service_unavailable, std::move(message));
+  r.headers.emplace_back(http::field::retry_after, "1");
+  return r;
+}
+
+// A protected message: the slashing decision and the signature arrive in either order, from different threads;
+// whichever comes second answers.
+struct ProtectedSigning {
+  SignerContext& context;
+  std::shared_ptr<const keys::Key> key;
+  eth::SignType type;
+  bool text;
+  std::string id;
+  Reply reply;
+  std::chrono::steady_clock::time_point start;
+
+  std::atomic<int> pending{2};
+  std::atomic<bool> decided{false};
+  slashing::Decision decision;
+  crypto::Signature signature{};
+  bool signed_ = false;
+
+  void on_decision(slashing::Decision d) {
+    decision = std::move(d);
+    decided.store(true, std::memory_order_release);
+    arrive();
+  }
+  void on_signature(std::optional<crypto::Signature> s) {
+    if (s) {
+      signature = *s;
+      signed_ = true;
+    }
+    arrive();
+  }
+  void arrive() {
+    if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) finish();
+  }
+
+  void finish() {
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    switch (decision.kind) {
+      case slashing::Decision::Kind::Sign:
+        // The key may have been deleted while its record was committed; a deleted key's history has been
+        // exported already, so a signature released now could be slashable elsewhere.
+        if (context.keys.find(key->pubkey) != key) {
+          context.metrics.count_sign(type, SignStatus::NotFound, elapsed);
+          return refuse(reply, http::status::not_found, id, eth::to_string(type), "key was deleted");
+        }
+        context.metrics.count_sign(type, SignStatus::Ok, elapsed);
+        return reply(signature_response(signature, text));
+      case slashing::Decision::Kind::Refuse:
+        context.metrics.count_sign(type, SignStatus::Refused, elapsed);
+        context.metrics.count_slashing_refusal(type, decision.reason_code);
+        return refuse(reply, http::status::precondition_failed, id, eth::to_string(type),
+                      "slashing protection: " + decision.message);
+      case slashing::Decision::Kind::Unavailable:
+        context.metrics.count_sign(type, SignStatus::Unavailable, elapsed);
+        spdlog::warn("slashing protection unavailable: {}", decision.message);
+        return reply(unavailable("slashing protection database unavailable: " + decision.message));
+    }
+  }
+};
+
+// The work done on the signing pool: parse, compute the root, check, sign.
 struct SignJob {
   SignerContext& context;
   std::shared_ptr<const keys::Key> key;
@@ -55,11 +128,31 @@ struct SignJob {
       return refuse(reply, http::status::bad_request, id, type_name, parsed.error().message);
     }
 
-    const auto signature = key->secret.sign(parsed->signing_root);
-    auto hex = to_hex(signature);
-    context.metrics.count_sign(parsed->type, SignStatus::Ok, std::chrono::steady_clock::now() - start);
-    if (text) return reply(text_response(http::status::ok, std::move(hex)));
-    reply(json_response(http::status::ok, "{\"signature\":\"" + hex + "\"}"));
+    const bool is_protected = parsed->block || parsed->attestation;
+    if (!is_protected || !context.slashing) {
+      const auto signature = key->secret.sign(context.hashed_messages.get(parsed->signing_root));
+      context.metrics.count_sign(parsed->type, SignStatus::Ok, std::chrono::steady_clock::now() - start);
+      return reply(signature_response(signature, text));
+    }
+    if (!parsed->genesis_validators_root) {
+      context.metrics.count_sign_unparsed(SignStatus::BadRequest);
+      return refuse(reply, http::status::bad_request, id, eth::to_string(parsed->type),
+                    "fork_info.genesis_validators_root: missing");
+    }
+
+    slashing::ProtectedMessage message{key->pubkey, *parsed->genesis_validators_root, parsed->signing_root, {}};
+    if (parsed->block) {
+      message.what = slashing::BlockProposal{parsed->block->slot};
+    } else {
+      message.what = slashing::AttestationVote{parsed->attestation->source_epoch, parsed->attestation->target_epoch};
+    }
+    auto state =
+        std::make_shared<ProtectedSigning>(context, key, parsed->type, text, std::move(id), std::move(reply), start);
+    context.slashing->check_and_record(message, [state](slashing::Decision d) { state->on_decision(std::move(d)); });
+    // A refusal usually comes at once: then there is nothing to sign.
+    if (state->decided.load(std::memory_order_acquire) && state->decision.kind != slashing::Decision::Kind::Sign)
+      return state->on_signature(std::nullopt);
+    state->on_signature(key->secret.sign(context.hashed_messages.get(parsed->signing_root)));
   }
 };
 
@@ -88,12 +181,10 @@ void handle_sign(SignerContext& context, std::string_view identifier, Request&& 
               std::move(reply)};
   if (!context.pool.try_post(std::move(job))) {
     // Shed load at once rather than let the request time out in a queue; the job (and its reply) is intact.
-    Response busy = error_response(http::status::service_unavailable, "signer busy: too many requests queued");
-    busy.headers.emplace_back(http::field::retry_after, "1");
     context.metrics.shed_requests.inc();
     context.metrics.count_sign_unparsed(SignStatus::Unavailable);
     spdlog::info("refused sign request: key={} status=503 reason=signing queue full", short_key(job.id));
-    job.reply(std::move(busy));
+    job.reply(unavailable("signer busy: too many requests queued"));
   }
 }
 

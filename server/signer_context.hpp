@@ -2,10 +2,12 @@
 #pragma once
 
 #include <atomic>
+#include <cachet/crypto/hashed_message_cache.hpp>
 #include <cachet/crypto/keystore.hpp>
 #include <cachet/eth/network.hpp>
 #include <cachet/keys/key_store.hpp>
 #include <cachet/keys/managed_keystores.hpp>
+#include <cachet/slashing/slashing_protection.hpp>
 #include <cstddef>
 
 #include "server/metrics.hpp"
@@ -18,8 +20,13 @@ struct SignerContext {
   const eth::NetworkConfig& network;
   WorkPool& pool;
   Metrics& metrics;
+  /// hash_to_G2 of recent signing roots, shared by every key that signs the same root.
+  crypto::HashedMessageCache hashed_messages{4096};
   /// Keystores that failed to load at start-up (reported by /healthcheck).
   std::atomic<std::size_t> key_load_failures{0};
+
+  /// Null when slashing protection is disabled.
+  slashing::SlashingProtection* slashing = nullptr;
 
   // Keymanager API (null `managed` when disabled).
   const keys::ManagedKeystores* managed = nullptr;

@@ -33,7 +33,8 @@ Response handle_health(const SignerContext& context) {
 
 Response handle_healthcheck(const SignerContext& context) {
   // Web3Signer's shape: {"status", "checks": [{"id", "status", "checks"?: [...], "data"?}], "outcome"}.
-  // Keys are DOWN when keystores failed to load, as Web3Signer reports failed bulk loading.
+  // Keys are DOWN when keystores failed to load, as Web3Signer reports failed bulk loading; the slashing
+  // protection database is DOWN when it cannot be written (protected types then answer 503).
   const auto loaded = context.keys.size();
   const auto failed = context.key_load_failures.load();
   const char* keys_status = failed == 0 ? "UP" : "DOWN";
@@ -43,9 +44,15 @@ Response handle_healthcheck(const SignerContext& context) {
   boost::json::object keys_check{
       {"id", "keys-check"}, {"status", keys_status}, {"checks", boost::json::array{loading}}};
   boost::json::array checks{boost::json::object{{"id", "default-check"}, {"status", "UP"}}, keys_check};
-  const char* overall = failed == 0 ? "UP" : "DOWN";
+  bool up = failed == 0;
+  if (context.slashing) {
+    const bool db_up = context.slashing->healthy();
+    up = up && db_up;
+    checks.push_back(boost::json::object{{"id", "slashing-protection-db"}, {"status", db_up ? "UP" : "DOWN"}});
+  }
+  const char* overall = up ? "UP" : "DOWN";
   boost::json::object o{{"status", overall}, {"checks", checks}, {"outcome", overall}};
-  return json_response(failed == 0 ? http::status::ok : http::status::service_unavailable, boost::json::serialize(o));
+  return json_response(up ? http::status::ok : http::status::service_unavailable, boost::json::serialize(o));
 }
 
 }  // namespace cachet::server

@@ -217,7 +217,7 @@ TEST(KeymanagerApi, ReadOnlyKeysAndMalformedBodies) {
 }
 
 TEST(KeymanagerApi, DisabledWithoutDataDirOrByFlag) {
-  SignerProcess no_data_dir({});
+  SignerProcess no_data_dir({"--slashing-protection-enabled=false"});
   ASSERT_TRUE(no_data_dir.ready()) << no_data_dir.log();
   EXPECT_EQ(HttpClient(no_data_dir.port()).get("/eth/v1/keystores").status, 404u);
   TempDir dir;

@@ -27,8 +27,11 @@ class SignApi : public ::testing::Test {
     dir_ = std::make_unique<TempDir>();
     keys_ = interop_keys(4);
     auto [k, p] = write_keystores(dir_->path(), keys_);
-    signer_ = std::make_unique<SignerProcess>(std::vector<std::string>{
-        "--network", "minimal", "--keystores-path", k.string(), "--keystores-passwords-path", p.string()});
+    // The reference vectors reuse four keys with random slots and epochs, so many of them are slashable against
+    // each other: this suite checks signatures, and slashing_protection_test.cpp checks the protection.
+    signer_ = std::make_unique<SignerProcess>(
+        std::vector<std::string>{"--network", "minimal", "--keystores-path", k.string(), "--keystores-passwords-path",
+                                 p.string(), "--slashing-protection-enabled=false"});
     ASSERT_TRUE(signer_->ready()) << signer_->log();
   }
   static void TearDownTestSuite() {
@@ -84,7 +87,8 @@ TEST_F(SignApi, ReferenceVectorsMinimal) {
 TEST(SignApiMainnet, ReferenceVectorsMainnet) {
   TempDir dir;
   auto [k, p] = write_keystores(dir.path(), interop_keys(4));
-  SignerProcess signer({"--keystores-path", k.string(), "--keystores-passwords-path", p.string()});
+  SignerProcess signer({"--keystores-path", k.string(), "--keystores-passwords-path", p.string(),
+                        "--slashing-protection-enabled=false"});
   ASSERT_TRUE(signer.ready()) << signer.log();
   check_reference_vectors(signer.port(), kReference / "vectors_mainnet.json", 100);
 }
@@ -245,6 +249,12 @@ TEST(SignerCli, BadFlagValuesExitNonZeroWithOneLine) {
     EXPECT_NE(r.exit_code, 0) << args[0];
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << args[0] << ": " << r.output;
   }
+}
+
+TEST(SignerCli, RefusesToStartWithoutASlashingDatabase) {
+  auto r = run_cachet({"--port", std::to_string(free_port()), "--metrics-port", std::to_string(free_port())});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("slashing protection needs --data-dir"), std::string::npos) << r.output;
 }
 
 TEST(SignerCli, VersionNamesBlst) {

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -80,6 +81,14 @@ SignerProcess::SignerProcess(std::vector<std::string> args, bool wait_ready) {
   args.push_back(std::to_string(port_));
   args.push_back("--metrics-port");
   args.push_back(std::to_string(metrics_port_));
+  // The signer refuses to start without a slashing database; tests that do not say where get a fresh one.
+  const auto names = [&](std::string_view flag) {
+    return std::ranges::any_of(args, [&](const std::string& a) { return a.starts_with(flag); });
+  };
+  if (!names("--data-dir") && !names("--slashing-protection-db-url") && !names("--slashing-protection-enabled")) {
+    args.push_back("--data-dir");
+    args.push_back((log_dir_.path() / "data").string());
+  }
   log_path_ = log_dir_.path() / "signer.log";
   pid_ = spawn(args, log_path_);
   if (!wait_ready) return;

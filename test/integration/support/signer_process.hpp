@@ -23,7 +23,8 @@ class TempDir {
 
 class SignerProcess {
  public:
-  /// Starts `cachet` with `args` plus --port/--metrics-port (free ones) and waits until /upcheck answers.
+  /// Starts `cachet` with `args` plus --port/--metrics-port (free ones) and waits until /upcheck answers. Without
+  /// --data-dir or a --slashing-protection-* flag in `args`, a fresh temporary --data-dir is added.
   explicit SignerProcess(std::vector<std::string> args, bool wait_ready = true);
   ~SignerProcess();
 

@@ -1,0 +1,61 @@
+#include "tools/options.hpp"
+
+#include <cstdio>
+#include <filesystem>
+
+namespace cachet::tools {
+
+void add_signer_options(CLI::App& app, Options& opt) {
+  app.add_option("--host", opt.host, "Address the signing API listens on")->capture_default_str();
+  app.add_option("--port", opt.port, "Port of the signing API")->capture_default_str();
+  app.add_option("--metrics-host", opt.metrics_host, "Address of the Prometheus metrics listener")
+      ->capture_default_str();
+  app.add_option("--metrics-port", opt.metrics_port, "Port of the Prometheus metrics listener")->capture_default_str();
+  app.add_option("--log-level", opt.log_level, "trace, debug, info, warning, error, critical or off (any case)")
+      ->capture_default_str();
+  app.add_option("--log-format", opt.log_format, "text or json")->capture_default_str();
+  app.add_option("--data-dir", opt.data_dir, "Directory for the signer's own state");
+  app.add_option("--keystores-path", opt.keystores_path, "Directory of EIP-2335 keystores (NAME.json), read-only");
+  app.add_option("--keystores-passwords-path", opt.keystores_passwords_path,
+                 "Directory of keystore passwords (NAME.txt for NAME.json)");
+  app.add_option("--workers", opt.workers, "Signing threads (default: all cores)")->check(CLI::Range(1u, 1024u));
+  app.add_option("--network", opt.network, "mainnet, sepolia, holesky, hoodi, minimal, or a consensus config.yaml")
+      ->capture_default_str();
+  app.add_option("--keystore-max-scrypt-n", opt.keystore_max_scrypt_n,
+                 "Largest scrypt cost n a keystore may ask for (memory is 128*n*r bytes)")
+      ->capture_default_str();
+  app.add_option("--max-queued-requests", opt.max_queued_requests,
+                 "Sign requests queued or in progress before new ones get 503 with Retry-After")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 24));
+
+  app.add_option("--keymanager-api-enabled", opt.keymanager_enabled,
+                 "Serve the keymanager API (/eth/v1/keystores) when --data-dir is given")
+      ->capture_default_str();
+  app.add_option("--keymanager-token-file", opt.keymanager_token_file,
+                 "Bearer token file for the keymanager API (default <data-dir>/api-token.txt, created at first start)");
+
+  app.add_option("--slashing-protection-enabled", opt.slashing_protection_enabled,
+                 "Refuse slashable blocks and attestations (EIP-3076); =false only for tests")
+      ->capture_default_str();
+  app.add_option("--slashing-protection-db-url", opt.slashing_protection_db_url,
+                 "Slashing protection database: sqlite:PATH (default sqlite:<data-dir>/slashing-protection.sqlite)");
+  app.add_option("--slashing-protection-pruning-epochs-to-keep", opt.slashing_protection_pruning_epochs_to_keep,
+                 "Epochs of history kept behind each validator's newest; older history becomes low watermarks "
+                 "(0: never prune)")
+      ->capture_default_str();
+}
+
+std::optional<std::string> slashing_db_url(const Options& opt) {
+  if (!opt.slashing_protection_db_url.empty()) return opt.slashing_protection_db_url;
+  if (!opt.data_dir.empty())
+    return "sqlite:" + (std::filesystem::path(opt.data_dir) / "slashing-protection.sqlite").string();
+  return std::nullopt;
+}
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "cachet: error: %s\n", message.c_str());
+  return 2;
+}
+
+}  // namespace cachet::tools

@@ -1,0 +1,45 @@
+// The `cachet` command line: the signer's flags (compatible with py3signer's) and the subcommands.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace cachet::tools {
+
+struct Options {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::string metrics_host = "127.0.0.1";
+  std::uint16_t metrics_port = 8081;
+  std::string log_level = "info";
+  std::string log_format = "text";
+  std::string data_dir;
+  std::string keystores_path;
+  std::string keystores_passwords_path;
+  unsigned workers = 0;
+  std::string network = "mainnet";
+  std::uint64_t keystore_max_scrypt_n = 1ULL << 18;
+  std::size_t max_queued_requests = 4096;
+  bool keymanager_enabled = true;
+  std::string keymanager_token_file;
+  bool slashing_protection_enabled = true;
+  std::string slashing_protection_db_url;  // default sqlite:<data-dir>/slashing-protection.sqlite
+  std::uint64_t slashing_protection_pruning_epochs_to_keep = 256;
+};
+
+/// Adds the signer's flags to `app`.
+void add_signer_options(CLI::App& app, Options& opt);
+
+/// The slashing database URL the flags name: --slashing-protection-db-url, else <data-dir>'s SQLite file;
+/// nullopt when neither is given.
+std::optional<std::string> slashing_db_url(const Options& opt);
+
+/// Runs the signer until SIGTERM/SIGINT; the process exit code.
+int run_signer(const Options& opt);
+
+/// Prints "cachet: error: MESSAGE" (one line) and returns the exit code for a usage or start-up error.
+int fail(const std::string& message);
+
+}  // namespace cachet::tools

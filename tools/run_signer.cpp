@@ -1,0 +1,183 @@
+// The signer process: load keys, open the slashing database, serve the API until SIGTERM/SIGINT.
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cachet/crypto/bls.hpp>
+#include <cachet/eth/network.hpp>
+#include <cachet/keys/keystore_loader.hpp>
+#include <cachet/keys/managed_keystores.hpp>
+#include <cachet/slashing/slashing_protection.hpp>
+#include <cachet/util/durable_file.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "server/api.hpp"
+#include "server/api_token.hpp"
+#include "server/http_server.hpp"
+#include "server/logging.hpp"
+#include "server/signer_context.hpp"
+#include "server/work_pool.hpp"
+#include "tools/options.hpp"
+
+namespace cachet::tools {
+
+namespace asio = boost::asio;
+
+int run_signer(const Options& opt) {
+  auto level = server::parse_log_level(opt.log_level);
+  if (!level) return fail("--log-level: " + level.error());
+  auto format = server::parse_log_format(opt.log_format);
+  if (!format) return fail("--log-format: " + format.error());
+  if (opt.keystores_path.empty() != opt.keystores_passwords_path.empty())
+    return fail("--keystores-path and --keystores-passwords-path must be given together");
+  server::setup_logging(*level, *format);
+
+  auto network = eth::load_network(opt.network);
+  if (!network) return fail("--network: " + network.error());
+
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned workers = opt.workers ? opt.workers : cores;
+
+  server::Metrics metrics;
+  keys::KeyStore keys;
+  std::size_t load_failures = 0;
+  crypto::KeystoreLimits limits;
+  limits.max_scrypt_n = opt.keystore_max_scrypt_n;
+  auto load_directory = [&](const std::filesystem::path& dir, const std::filesystem::path& passwords,
+                            keys::KeySource source) {
+    keys::LoadOptions load;
+    load.source = source;
+    load.threads = cores;
+    load.limits = limits;
+    load.on_decrypted = [&metrics](double seconds) { metrics.keystore_decrypt_seconds.observe(seconds); };
+    load.on_progress = [](const keys::LoadProgress& p) {
+      spdlog::info("loading keystores: {}/{} ({:.1f}/s, ETA {}s)", p.done, p.total, p.rate_per_second, p.eta.count());
+    };
+    auto report = keys::load_keystore_directory(dir, passwords, keys, load);
+    for (const auto& f : report.failures) spdlog::error("keystore {}: {}", f.path.string(), f.reason);
+    load_failures += report.failures.size();
+    metrics.key_load_failures.inc(report.failures.size());
+    spdlog::info("keystores from {}: {} loaded, {} failed, {} duplicate, in {} ms", dir.string(), report.loaded,
+                 report.failures.size(), report.duplicates, report.elapsed.count());
+  };
+  if (!opt.keystores_path.empty())
+    load_directory(opt.keystores_path, opt.keystores_passwords_path, keys::KeySource::External);
+
+  // Keymanager API: managed keystores live in <data-dir>/keystores and are loaded like external ones.
+  std::optional<keys::ManagedKeystores> managed;
+  std::string token;
+  if (!opt.data_dir.empty()) {
+    const std::filesystem::path data_dir(opt.data_dir);
+    if (auto made = ensure_directory(data_dir); !made) return fail("--data-dir: " + made.error());
+    managed.emplace(data_dir / "keystores");
+    if (std::filesystem::is_directory(managed->dir()))
+      load_directory(managed->dir(), managed->dir(), keys::KeySource::Managed);
+    if (opt.keymanager_enabled) {
+      const std::filesystem::path token_path = opt.keymanager_token_file.empty()
+                                                   ? data_dir / "api-token.txt"
+                                                   : std::filesystem::path(opt.keymanager_token_file);
+      auto loaded = server::load_or_create_token(token_path);
+      if (!loaded) return fail("--keymanager-token-file: " + loaded.error());
+      token = std::move(*loaded);
+      spdlog::info("keymanager API enabled at /eth/v1/keystores; bearer token in {}", token_path.string());
+    }
+  }
+
+  // Slashing protection opens after --data-dir exists; without a database the signer does not start, because
+  // a signer that silently protects nothing is the failure this project exists to prevent.
+  std::unique_ptr<slashing::SlashingProtection> protection;
+  if (opt.slashing_protection_enabled) {
+    auto url = slashing_db_url(opt);
+    if (!url)
+      return fail(
+          "slashing protection needs --data-dir or --slashing-protection-db-url "
+          "(--slashing-protection-enabled=false turns it off)");
+    slashing::Options so;
+    so.pruning_epochs_to_keep = opt.slashing_protection_pruning_epochs_to_keep;
+    so.slots_per_epoch = network->preset.slots_per_epoch;
+    auto opened = slashing::SlashingProtection::open(*url, so);
+    if (!opened) return fail("slashing protection: " + opened.error());
+    protection = std::move(*opened);
+    spdlog::info("slashing protection: {} (pruning keeps {} epochs)", *url, so.pruning_epochs_to_keep);
+  } else {
+    spdlog::warn("slashing protection is DISABLED: slashable blocks and attestations will be signed");
+  }
+
+  server::WorkPool pool(workers, opt.max_queued_requests);
+  // Keystore imports decrypt on their own threads, niced so that signing keeps the CPU during a large import.
+  server::WorkPool import_pool(cores, 1 << 20, 10);
+  server::SignerContext context{keys, *network, pool, metrics};
+  context.key_load_failures = load_failures;
+  context.keystore_limits = limits;
+  context.slashing = protection.get();
+  if (managed && opt.keymanager_enabled) {
+    context.managed = &*managed;
+    context.import_pool = &import_pool;
+    context.api_token = token;
+    secure_wipe(token.data(), token.size());
+  }
+  context.refresh_key_gauges();
+  server::Api api(context);
+
+  asio::io_context io;
+  server::HttpServerOptions http;
+  http.host = opt.host;
+  http.port = opt.port;
+  // Keystore imports carry about 1 KiB a key: allow thousands in one request there, 1 MiB everywhere else.
+  http.body_limit_for = [default_limit = http.max_body_bytes](std::string_view target) {
+    return target.starts_with("/eth/v1/keystores") ? std::size_t{64} << 20 : default_limit;
+  };
+  server::HttpServer api_server(io, http, api);
+  if (auto started = api_server.start(); !started) return fail(started.error());
+  server::MetricsApi metrics_api(metrics);
+  server::HttpServerOptions metrics_http;
+  metrics_http.host = opt.metrics_host;
+  metrics_http.port = opt.metrics_port;
+  server::HttpServer metrics_server(io, metrics_http, metrics_api);
+  if (auto started = metrics_server.start(); !started) return fail("metrics listener: " + started.error());
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::steady_timer stop_deadline(io);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("received signal {}: finishing requests in flight", sig);
+    // Requests in flight get a few seconds; then the process exits regardless.
+    stop_deadline.expires_after(std::chrono::seconds(5));
+    stop_deadline.async_wait([&](const boost::system::error_code& e) {
+      if (!e) {
+        spdlog::warn("requests still in flight after 5 s; exiting");
+        io.stop();
+      }
+    });
+    metrics_server.stop([] {});
+    api_server.stop([&] { asio::post(io, [&] { io.stop(); }); });
+  });
+
+  const auto ep = api_server.local_endpoint();
+  spdlog::info(
+      "cachet {} (blst {}) network={} keys={} failed={} workers={} slashing-protection={} listening on http://{}:{} "
+      "(metrics "
+      "http://{}:{}/metrics)",
+      CACHET_VERSION, crypto::blst_version(), network->name, keys.size(), load_failures, workers,
+      protection ? "on" : "OFF", ep.address().to_string(), ep.port(), opt.metrics_host,
+      metrics_server.local_endpoint().port());
+
+  // I/O threads only move bytes; BLS work is on the signing pool. Two are plenty for thousands of connections.
+  const unsigned io_threads = std::min(2u, cores);
+  std::vector<std::jthread> threads;
+  for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back([&] { io.run(); });
+  io.run();
+  for (auto& t : threads) t.join();
+  pool.join();
+  import_pool.join();
+  protection.reset();  // flushes the group-commit queue
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace cachet::tools
