@@ -163,9 +163,15 @@ std::expected<void, std::string> check_version(int version, const std::string& p
 std::expected<void, std::string> migrate(sqlite3* db, const std::string& path) {
   if (auto r = exec(db, "BEGIN IMMEDIATE"); !r) return Error("cannot lock " + path + ": " + r.error());
   auto body = [&]() -> std::expected<void, std::string> {
-    if (auto r = exec(db, "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)"); !r) return r;
     auto version = schema_version(db);
     if (!version) return Error(version.error());
+    if (*version == 0) {  // a new database, or someone else's: never add our tables to another program's file
+      auto tables = prepare(db, "SELECT count(*) FROM sqlite_master");
+      if (!tables) return Error(tables.error());
+      if (tables->step() != SQLITE_ROW) return Error(db_error(db, "cannot read the schema"));
+      if (tables->column_id(0) != 0) return Error(path + " is not a slashing protection database (no schema)");
+    }
+    if (auto r = exec(db, "CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)"); !r) return r;
     if (auto r = check_version(*version, path); !r) return r;
     for (int v = *version + 1; v <= kLatestVersion; ++v) {
       if (auto r = exec(db, kMigrations[v - 1]); !r) return Error("migration " + std::to_string(v) + ": " + r.error());

@@ -192,9 +192,13 @@ TEST(SqliteStorage, OpenErrorsSayWhatIsWrong) {
     RawConnection other((dir.path() / "other.sqlite").string());
     other.exec("CREATE TABLE t(x)");
   }
-  auto foreign = SqliteStorage::open((dir.path() / "other.sqlite").string(), true, 100ms);
-  ASSERT_FALSE(foreign);
-  EXPECT_NE(foreign.error().find("not a slashing protection database"), std::string::npos) << foreign.error();
+  for (bool read_only : {true, false}) {
+    auto foreign = SqliteStorage::open((dir.path() / "other.sqlite").string(), read_only, 100ms);
+    ASSERT_FALSE(foreign);
+    EXPECT_NE(foreign.error().find("not a slashing protection database"), std::string::npos) << foreign.error();
+  }
+  RawConnection other((dir.path() / "other.sqlite").string());
+  EXPECT_EQ(other.scalar("SELECT count(*) FROM sqlite_master"), 1);  // left as it was
 }
 
 TEST(SqliteStorage, ProbeFailsWhileAnotherConnectionHoldsTheWriteLock) {
