@@ -183,7 +183,19 @@ void handle_sign(SignerContext& context, std::string_view identifier, Request&& 
     // Shed load at once rather than let the request time out in a queue; the job (and its reply) is intact.
     context.metrics.shed_requests.inc();
     context.metrics.count_sign_unparsed(SignStatus::Unavailable);
-    spdlog::info("refused sign request: key={} status=503 reason=signing queue full", short_key(job.id));
+    // Under overload this happens thousands of times a second: log it once a second with a count, so that the
+    // log itself does not eat the CPU the signer is short of.
+    static std::atomic<std::int64_t> last_logged{0};
+    static std::atomic<std::uint64_t> unlogged{0};
+    const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+    auto last = last_logged.load(std::memory_order_relaxed);
+    const auto count = unlogged.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (now - last >= std::chrono::nanoseconds(std::chrono::seconds(1)).count() &&
+        last_logged.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+      unlogged.fetch_sub(count, std::memory_order_relaxed);
+      spdlog::info("refused {} sign request(s): status=503 reason=signing queue full (last key={})", count,
+                   short_key(job.id));
+    }
     job.reply(unavailable("signer busy: too many requests queued"));
   }
 }
