@@ -1,6 +1,9 @@
 // Routes the signer's HTTP API to its handlers.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
+
 #include "server/http_server.hpp"
 #include "server/signer_context.hpp"
 
@@ -8,12 +11,18 @@ namespace cachet::server {
 
 class Api final : public RequestHandler {
  public:
-  explicit Api(SignerContext& context) : context_(context) {}
+  explicit Api(SignerContext& context);
   void handle(Request&& request, Reply reply) override;
 
  private:
   SignerContext& context_;
+  std::atomic<std::uint64_t> next_request_{0};
+  std::uint32_t request_prefix_;
 };
+
+/// The header that carries the id Api gives every request (to handlers and, in the answer, to the client). A
+/// value the client sent is replaced.
+inline constexpr std::string_view kRequestIdField = "X-Request-Id";
 
 /// The metrics listener: GET /metrics only.
 class MetricsApi final : public RequestHandler {

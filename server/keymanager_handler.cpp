@@ -187,9 +187,10 @@ void delete_keys(SignerContext& context, Request&& request, Reply reply) {
     auto exported = context.slashing->export_interchange(inactive_or_deleted);
     if (!exported) {
       // The keys are stopped and their history stays in the database: a retry returns it (as not_active).
-      return reply(
-          error_response(http::status::service_unavailable,
-                         "keys stopped, but their slashing protection history could not be read: " + exported.error()));
+      spdlog::error("keymanager delete: slashing protection export failed: {}", exported.error());
+      return reply(error_response(http::status::service_unavailable,
+                                  "keys stopped, but their slashing protection history could not be read; retry "
+                                  "(the history is kept and will be returned)"));
     }
     history = std::move(*exported);
   }

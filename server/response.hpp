@@ -13,11 +13,19 @@ namespace cachet::server {
 
 namespace http = boost::beast::http;
 
+/// A response header, by Beast's field name or by any name (for example "X-Request-Id").
+struct Header {
+  Header(http::field field, std::string v) : name(http::to_string(field)), value(std::move(v)) {}
+  Header(std::string n, std::string v) : name(std::move(n)), value(std::move(v)) {}
+  std::string name;
+  std::string value;
+};
+
 struct Response {
   http::status status = http::status::ok;
   std::string content_type = "application/json";
   std::string body;
-  std::vector<std::pair<http::field, std::string>> headers;
+  std::vector<Header> headers;
 };
 
 /// Handlers answer through a Reply, exactly once, from any thread.

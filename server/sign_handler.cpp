@@ -23,9 +23,9 @@ std::string short_key(std::string_view identifier) {
   return std::string(identifier.substr(0, std::min<std::size_t>(identifier.size(), 12)));
 }
 
-void refuse(Reply& reply, http::status status, std::string_view identifier, std::string_view type,
+void refuse(Reply& reply, std::string_view rid, http::status status, std::string_view identifier, std::string_view type,
             const std::string& reason) {
-  spdlog::info("refused sign request: key={} type={} status={} reason={}", short_key(identifier),
+  spdlog::info("refused sign request: request_id={} key={} type={} status={} reason={}", rid, short_key(identifier),
                type.empty() ? "?" : type, static_cast<unsigned>(status), reason);
   reply(error_response(status, reason));
 }
@@ -50,6 +50,7 @@ struct ProtectedSigning {
   eth::SignType type;
   bool text;
   std::string id;
+  std::string rid;  // request id, for log lines
   Reply reply;
   std::chrono::steady_clock::time_point start;
 
@@ -83,19 +84,20 @@ struct ProtectedSigning {
         // exported already, so a signature released now could be slashable elsewhere.
         if (context.keys.find(key->pubkey) != key) {
           context.metrics.count_sign(type, SignStatus::NotFound, elapsed);
-          return refuse(reply, http::status::not_found, id, eth::to_string(type), "key was deleted");
+          return refuse(reply, rid, http::status::not_found, id, eth::to_string(type), "key was deleted");
         }
         context.metrics.count_sign(type, SignStatus::Ok, elapsed);
         return reply(signature_response(signature, text));
       case slashing::Decision::Kind::Refuse:
         context.metrics.count_sign(type, SignStatus::Refused, elapsed);
         context.metrics.count_slashing_refusal(type, decision.reason_code);
-        return refuse(reply, http::status::precondition_failed, id, eth::to_string(type),
+        return refuse(reply, rid, http::status::precondition_failed, id, eth::to_string(type),
                       "slashing protection: " + decision.message);
       case slashing::Decision::Kind::Unavailable:
         context.metrics.count_sign(type, SignStatus::Unavailable, elapsed);
-        spdlog::warn("slashing protection unavailable: {}", decision.message);
-        return reply(unavailable("slashing protection database unavailable: " + decision.message));
+        // The database's own error text stays in the log; the client learns what it can act on.
+        spdlog::warn("slashing protection unavailable: request_id={} {}", rid, decision.message);
+        return reply(unavailable("slashing protection database unavailable; retry later"));
     }
   }
 };
@@ -107,6 +109,7 @@ struct SignJob {
   std::string body;
   bool text;
   std::string id;
+  std::string rid;  // request id, for log lines
   Reply reply;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 
@@ -117,7 +120,7 @@ struct SignJob {
     auto json = boost::json::parse(body, ec, {}, options);
     if (ec) {
       context.metrics.count_sign_unparsed(SignStatus::BadRequest);
-      return refuse(reply, http::status::bad_request, id, {}, "request body is not valid JSON: " + ec.message());
+      return refuse(reply, rid, http::status::bad_request, id, {}, "request body is not valid JSON: " + ec.message());
     }
 
     auto parsed = eth::parse_signing_request(json, context.network);
@@ -125,7 +128,7 @@ struct SignJob {
       const auto* type = json.is_object() ? json.as_object().if_contains("type") : nullptr;
       std::string_view type_name = type && type->is_string() ? std::string_view(type->get_string()) : "";
       context.metrics.count_sign_unparsed(SignStatus::BadRequest);
-      return refuse(reply, http::status::bad_request, id, type_name, parsed.error().message);
+      return refuse(reply, rid, http::status::bad_request, id, type_name, parsed.error().message);
     }
 
     const bool is_protected = parsed->block || parsed->attestation;
@@ -136,7 +139,7 @@ struct SignJob {
     }
     if (!parsed->genesis_validators_root) {
       context.metrics.count_sign_unparsed(SignStatus::BadRequest);
-      return refuse(reply, http::status::bad_request, id, eth::to_string(parsed->type),
+      return refuse(reply, rid, http::status::bad_request, id, eth::to_string(parsed->type),
                     "fork_info.genesis_validators_root: missing");
     }
 
@@ -146,8 +149,8 @@ struct SignJob {
     } else {
       message.what = slashing::AttestationVote{parsed->attestation->source_epoch, parsed->attestation->target_epoch};
     }
-    auto state =
-        std::make_shared<ProtectedSigning>(context, key, parsed->type, text, std::move(id), std::move(reply), start);
+    auto state = std::make_shared<ProtectedSigning>(context, key, parsed->type, text, std::move(id), std::move(rid),
+                                                    std::move(reply), start);
     context.slashing->check_and_record(message, [state](slashing::Decision d) { state->on_decision(std::move(d)); });
     // A refusal usually comes at once: then there is nothing to sign.
     if (state->decided.load(std::memory_order_acquire) && state->decision.kind != slashing::Decision::Kind::Sign)
@@ -159,18 +162,21 @@ struct SignJob {
 }  // namespace
 
 void handle_sign(SignerContext& context, std::string_view identifier, Request&& request, Reply reply) {
+  const std::string rid(request[kRequestIdField]);
   if (auto ct = request[http::field::content_type]; !ct.empty() && !is_json_content_type(ct)) {
-    return refuse(reply, http::status::unsupported_media_type, identifier, {}, "Content-Type must be application/json");
+    return refuse(reply, rid, http::status::unsupported_media_type, identifier, {},
+                  "Content-Type must be application/json");
   }
   auto pubkey = from_hex_fixed<48>(identifier);
   if (!pubkey || !identifier.starts_with("0x")) {
-    return refuse(reply, http::status::bad_request, identifier, {},
+    return refuse(reply, rid, http::status::bad_request, identifier, {},
                   "identifier must be a 0x-prefixed 48-byte BLS public key in hex");
   }
   auto key = context.keys.find(*pubkey);
   if (!key) {
     context.metrics.count_sign_unparsed(SignStatus::NotFound);
-    return refuse(reply, http::status::not_found, identifier, {}, "no key for public key " + std::string(identifier));
+    return refuse(reply, rid, http::status::not_found, identifier, {},
+                  "no key for public key " + std::string(identifier));
   }
 
   SignJob job{context,
@@ -178,6 +184,7 @@ void handle_sign(SignerContext& context, std::string_view identifier, Request&& 
               std::move(request.body()),
               prefers_text_plain(request[http::field::accept]),
               std::string(identifier),
+              rid,
               std::move(reply)};
   if (!context.pool.try_post(std::move(job))) {
     // Shed load at once rather than let the request time out in a queue; the job (and its reply) is intact.
@@ -193,8 +200,8 @@ void handle_sign(SignerContext& context, std::string_view identifier, Request&& 
     if (now - last >= std::chrono::nanoseconds(std::chrono::seconds(1)).count() &&
         last_logged.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
       unlogged.fetch_sub(count, std::memory_order_relaxed);
-      spdlog::info("refused {} sign request(s): status=503 reason=signing queue full (last key={})", count,
-                   short_key(job.id));
+      spdlog::info("refused {} sign request(s): status=503 reason=signing queue full (last request_id={})", count,
+                   job.rid);
     }
     job.reply(unavailable("signer busy: too many requests queued"));
   }

@@ -308,10 +308,8 @@ std::expected<SigningRequest, RequestError> parse_signing_request(const boost::j
     auto parts = compute_signing_parts(body, network);
     if (!parts) return std::unexpected(std::move(parts.error()));
     return std::move(parts->request);
-  } catch (const std::exception& e) {
-    return std::unexpected(
-        RequestError{RequestError::Kind::Invalid, std::string("cannot process request: ") + e.what()});
   } catch (...) {
+    // Only allocation can fail here; the client gets no internal exception text.
     return std::unexpected(RequestError{RequestError::Kind::Invalid, "cannot process request"});
   }
 }

@@ -8,6 +8,7 @@
 #include <cachet/util/bytes.hpp>
 #include <csignal>
 #include <memory>
+#include <thread>
 
 #include "support/fixtures.hpp"
 #include "support/http_client.hpp"
@@ -266,4 +267,22 @@ TEST(SignerCli, VersionNamesBlst) {
 TEST(SignerCli, LogLevelAnyCase) {
   SignerProcess signer({"--log-level", "WARNING", "--log-format", "json"});
   EXPECT_TRUE(signer.ready()) << signer.log();
+}
+
+TEST_F(SignApi, ErrorsCarryARequestIdThatIsLogged) {
+  HttpClient client(signer_->port());
+  auto r = client.post(sign_path(keys_[0].pubkey_hex), R"({"type":"RANDAO_REVEAL"})");
+  ASSERT_EQ(r.status, 400u);
+  const std::string id(json::parse(r.body).at("request_id").as_string());
+  EXPECT_EQ(id.size(), 16u);
+  EXPECT_EQ(r.headers["x-request-id"], id);
+  // A client's own X-Request-Id is not trusted: every request gets a fresh id.
+  auto again = client.request("POST", sign_path(keys_[0].pubkey_hex), "{}",
+                              {{"Content-Type", "application/json"}, {"X-Request-Id", id}});
+  EXPECT_NE(json::parse(again.body).at("request_id").as_string(), id);
+  EXPECT_FALSE(client.get("/upcheck").headers["x-request-id"].empty());
+  // The refusal's log line names the id, so an operator can find what a user quotes.
+  for (int i = 0; i < 50 && signer_->log().find("request_id=" + id) == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_NE(signer_->log().find("request_id=" + id), std::string::npos);
 }
