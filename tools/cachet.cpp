@@ -1,11 +1,14 @@
 // `cachet`: the remote signer, and its slashing-protection interchange commands.
 #include <cachet/crypto/bls.hpp>
 
+#include "server/process_hardening.hpp"
 #include "tools/options.hpp"
 #include "tools/slashing_protection_command.hpp"
 
 int main(int argc, char** argv) {
   using namespace cachet;
+  // Before any key or token is read: no core dumps, not dumpable.
+  server::harden_process();
   tools::Options opt;
   CLI::App app{"Cachet: a remote BLS signer for Ethereum validators (Web3Signer API)", "cachet"};
   app.set_version_flag("--version",

@@ -2,6 +2,7 @@
 // (pubkeys in G1, signatures in G2), consensus-specs phase0/beacon-chain.md "BLS signatures" and the IETF
 // draft-irtf-cfrg-bls-signature-05 that it cites.
 #include <cachet/crypto/bls.hpp>
+#include <cachet/crypto/secure_memory.hpp>
 #include <cachet/util/bytes.hpp>
 
 namespace cachet::crypto {
@@ -26,13 +27,14 @@ HashedMessage hash_to_g2(std::span<const std::uint8_t> message) {
 }
 
 void SecretKey::Wiper::operator()(blst_scalar* s) const noexcept {
-  secure_wipe(s, sizeof *s);
-  delete s;
+  free_secret_slot(s);  // wipes it
 }
 
 std::expected<SecretKey, std::string> SecretKey::from_bytes(std::span<const std::uint8_t> bytes) {
   if (bytes.size() != 32) return std::unexpected("a BLS secret key is 32 bytes, got " + std::to_string(bytes.size()));
-  std::unique_ptr<blst_scalar, Wiper> scalar(new blst_scalar{});
+  // The scalar lives in locked, undumpable memory (secure_memory.hpp) for as long as the key exists.
+  static_assert(sizeof(blst_scalar) == 32 && alignof(blst_scalar) <= 8);
+  std::unique_ptr<blst_scalar, Wiper> scalar(new (allocate_secret_slot()) blst_scalar{});
   blst_scalar_from_bendian(scalar.get(), bytes.data());
   // The spec's KeyGen only yields 0 < SK < r; zero would sign everything with the identity point.
   if (!blst_sk_check(scalar.get()))
