@@ -409,6 +409,33 @@ std::vector<std::pair<std::string, std::string>> content_type_headers(Rng& rng) 
   return {{"Content-Type", t}};
 }
 
+/// The body mutators shared by sign and keymanager requests, by class name (nullopt for another name).
+/// `server_depth` is the endpoint's JSON nesting limit.
+std::optional<std::string> mutate_body(std::string_view cls, Rng& rng, const std::string& body,
+                                       std::size_t server_depth) {
+  if (cls == "byte_flip") return byte_flip(rng, body);
+  if (cls == "truncate") return truncate(rng, body);
+  if (cls == "duplicate") return duplicate(rng, body);
+  if (cls == "wrong_type") return wrong_type(rng, body);
+  if (cls == "drop_field") return drop_field(rng, body);
+  if (cls == "huge_number") return huge_number(rng, body);
+  if (cls == "deep_nesting") return deep_nesting(rng, body, server_depth);
+  if (cls == "bad_hex") return bad_hex(rng, body);
+  if (cls == "invalid_utf8") return invalid_utf8(rng, body);
+  if (cls == "huge_string") return huge_string(rng, body, kMaxBody);
+  if (cls == "empty_body") return empty_like(rng);
+  return std::nullopt;
+}
+
+/// Two or three of the structural mutators in a row.
+std::string combined(Rng& rng, std::string body, std::size_t server_depth) {
+  static const std::vector<std::string> steps = {"byte_flip",   "wrong_type", "drop_field",
+                                                 "huge_number", "bad_hex",    "duplicate"};
+  const std::size_t n = 2 + rng.below(2);
+  for (std::size_t i = 0; i < n; ++i) body = *mutate_body(rng.pick(steps), rng, body, server_depth);
+  return body;
+}
+
 // ---- mutants and their checks --------------------------------------------------------------------------------------
 
 struct Mutant {
@@ -485,8 +512,10 @@ std::optional<crypto::PublicKey> target_pubkey(const std::string& target) {
   return *bytes;
 }
 
-/// A sign answer: 4xx (with a JSON message), 412, or a 200 whose signature verifies for the body as sent.
-std::optional<std::string> check_sign_answer(const Mutant& m, const RawResponse& r) {
+/// What any answer must be: a response, not a 5xx, a 4xx with a JSON message, else a 200 (checked further by the
+/// callers). Sets `refused` for a 4xx.
+std::optional<std::string> check_status(const RawResponse& r, bool& refused) {
+  refused = r.status >= 400 && r.status < 500;
   if (r.status == 0) return "no response: " + r.error;
   if (r.status >= 500) return "status " + std::to_string(r.status) + ": " + r.body.substr(0, 300);
   if (r.status >= 400) {
@@ -495,6 +524,13 @@ std::optional<std::string> check_sign_answer(const Mutant& m, const RawResponse&
     return std::nullopt;
   }
   if (r.status != 200) return "unexpected status " + std::to_string(r.status);
+  return std::nullopt;
+}
+
+/// A sign answer: 4xx (with a JSON message), 412, or a 200 whose signature verifies for the body as sent.
+std::optional<std::string> check_sign_answer(const Mutant& m, const RawResponse& r) {
+  bool refused = false;
+  if (auto problem = check_status(r, refused); problem || refused) return problem;
   auto pk = target_pubkey(m.target);
   if (!pk) return "200 for a target without a valid pubkey";
   Bytes32 root;
@@ -515,14 +551,8 @@ std::optional<std::string> check_sign_answer(const Mutant& m, const RawResponse&
 
 /// A keymanager answer: 4xx with a JSON message, or a 200 with a JSON `data` array (GET lists, POST/DELETE items).
 std::optional<std::string> check_keymanager_answer(const Mutant&, const RawResponse& r) {
-  if (r.status == 0) return "no response: " + r.error;
-  if (r.status >= 500) return "status " + std::to_string(r.status) + ": " + r.body.substr(0, 300);
-  if (r.status >= 400) {
-    if (!json_error_body(r))
-      return "status " + std::to_string(r.status) + " without a JSON message: " + r.body.substr(0, 200);
-    return std::nullopt;
-  }
-  if (r.status != 200) return "unexpected status " + std::to_string(r.status);
+  bool refused = false;
+  if (auto problem = check_status(r, refused); problem || refused) return problem;
   boost::system::error_code ec;
   auto answer = json::parse(r.body, ec);
   if (ec || !answer.is_object() || !answer.get_object().contains("data") || !answer.at("data").is_array())
@@ -540,12 +570,9 @@ unsigned send_checked(RawConnection& conn, Tally& tally, const std::string& test
     RawConnection fresh(port);
     r = fresh.exchange(m.raw, 30000, m.half_close);
     tally.by_class[m.cls][r.status]++;
-    if (r.status == 0 && !m.allow_close)
-      fail(tally, test, seed, index, m, port, "no response: " + r.error);
-    else if (r.status >= 500)
-      fail(tally, test, seed, index, m, port, "status " + std::to_string(r.status));
-    else if (r.status >= 400 && !json_error_body(r))
-      fail(tally, test, seed, index, m, port, "status " + std::to_string(r.status) + " without a JSON message");
+    bool refused = false;
+    if (auto problem = check_status(r, refused); problem && !(r.status == 0 && m.allow_close))
+      fail(tally, test, seed, index, m, port, *problem);
     return r.status;
   }
   r = conn.exchange(m.bytes(port), 30000);
@@ -578,29 +605,9 @@ Mutant sign_mutant(Rng& rng, const std::vector<Vector>& vectors) {
   m.target = sign_target(v.pubkey);
   m.headers = {{"Content-Type", "application/json"}};
   const std::string cls = m.cls.substr(5);
-  if (cls == "byte_flip")
-    m.body = byte_flip(rng, v.body);
-  else if (cls == "truncate")
-    m.body = truncate(rng, v.body);
-  else if (cls == "duplicate")
-    m.body = duplicate(rng, v.body);
-  else if (cls == "wrong_type")
-    m.body = wrong_type(rng, v.body);
-  else if (cls == "drop_field")
-    m.body = drop_field(rng, v.body);
-  else if (cls == "huge_number")
-    m.body = huge_number(rng, v.body);
-  else if (cls == "deep_nesting")
-    m.body = deep_nesting(rng, v.body, 32);
-  else if (cls == "bad_hex")
-    m.body = bad_hex(rng, v.body);
-  else if (cls == "invalid_utf8")
-    m.body = invalid_utf8(rng, v.body);
-  else if (cls == "huge_string")
-    m.body = huge_string(rng, v.body, kMaxBody);
-  else if (cls == "empty_body")
-    m.body = empty_like(rng);
-  else if (cls == "content_type") {
+  if (auto body = mutate_body(cls, rng, v.body, 32)) {
+    m.body = std::move(*body);
+  } else if (cls == "content_type") {
     m.body = v.body;
     m.headers = content_type_headers(rng);
   } else if (cls == "type_swap") {
@@ -641,31 +648,8 @@ Mutant sign_mutant(Rng& rng, const std::vector<Vector>& vectors) {
     m.body = v.body;
     const std::vector<std::string> methods = {"GET", "PUT", "DELETE", "PATCH", "OPTIONS"};
     m.method = rng.pick(methods);
-  } else {  // combined: two or three of the byte-level and JSON-level mutators in a row
-    m.body = v.body;
-    const std::size_t n = 2 + rng.below(2);
-    for (std::size_t i = 0; i < n; ++i) {
-      switch (rng.below(6)) {
-        case 0:
-          m.body = byte_flip(rng, m.body);
-          break;
-        case 1:
-          m.body = wrong_type(rng, m.body);
-          break;
-        case 2:
-          m.body = drop_field(rng, m.body);
-          break;
-        case 3:
-          m.body = huge_number(rng, m.body);
-          break;
-        case 4:
-          m.body = bad_hex(rng, m.body);
-          break;
-        default:
-          m.body = duplicate(rng, m.body);
-          break;
-      }
-    }
+  } else {
+    m.body = combined(rng, v.body, 32);
   }
   return m;
 }
@@ -721,36 +705,18 @@ std::string mutate_inner(Rng& rng, const std::string& body) {
   if (inner.empty()) return body;
   auto* doc = inner[rng.below(inner.size())];
   const std::string text(*doc);
+  static const std::vector<std::string> kinds = {"byte_flip",   "truncate", "wrong_type",   "drop_field",
+                                                 "huge_number", "bad_hex",  "deep_nesting", "kdf_cost"};
+  const std::string& kind = rng.pick(kinds);
   std::string mutated;
-  switch (rng.below(8)) {
-    case 0:
-      mutated = byte_flip(rng, text);
-      break;
-    case 1:
-      mutated = truncate(rng, text);
-      break;
-    case 2:
-      mutated = wrong_type(rng, text);
-      break;
-    case 3:
-      mutated = drop_field(rng, text);
-      break;
-    case 4:
-      mutated = huge_number(rng, text);
-      break;
-    case 5:
-      mutated = bad_hex(rng, text);
-      break;
-    case 6:
-      mutated = deep_nesting(rng, text, 32);
-      break;
-    default: {  // KDF parameters at and past the caps (the import must refuse before any work)
-      const std::vector<std::string> costs = {
-          "262144", "262145", "4194304", "4194305", "0", "1", "3", "18446744073709551615", "1073741824", "-1", "1e9"};
-      mutated = replace_node(
-                    rng, text, [](const json::value& n) { return n.is_number(); }, rng.pick(costs))
-                    .value_or(text);
-    }
+  if (kind == "kdf_cost") {  // KDF parameters at and past the caps (the import must refuse before any work)
+    const std::vector<std::string> costs = {
+        "262144", "262145", "4194304", "4194305", "0", "1", "3", "18446744073709551615", "1073741824", "-1", "1e9"};
+    mutated = replace_node(
+                  rng, text, [](const json::value& n) { return n.is_number(); }, rng.pick(costs))
+                  .value_or(text);
+  } else {
+    mutated = *mutate_body(kind, rng, text, 32);
   }
   *doc = mutated;
   return json::serialize(root);
@@ -768,29 +734,9 @@ Mutant keymanager_mutant(Rng& rng, const KeymanagerBases& bases) {
   m.method = base.starts_with("{\"pubkeys\"") ? "DELETE" : "POST";
   m.headers = {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + bases.token}};
   const std::string cls = m.cls.substr(11);
-  if (cls == "byte_flip")
-    m.body = byte_flip(rng, base);
-  else if (cls == "truncate")
-    m.body = truncate(rng, base);
-  else if (cls == "duplicate")
-    m.body = duplicate(rng, base);
-  else if (cls == "wrong_type")
-    m.body = wrong_type(rng, base);
-  else if (cls == "drop_field")
-    m.body = drop_field(rng, base);
-  else if (cls == "huge_number")
-    m.body = huge_number(rng, base);
-  else if (cls == "deep_nesting")
-    m.body = deep_nesting(rng, base, 8);
-  else if (cls == "bad_hex")
-    m.body = bad_hex(rng, base);
-  else if (cls == "invalid_utf8")
-    m.body = invalid_utf8(rng, base);
-  else if (cls == "huge_string")
-    m.body = huge_string(rng, base, kMaxBody);
-  else if (cls == "empty_body")
-    m.body = empty_like(rng);
-  else if (cls == "content_type") {
+  if (auto body = mutate_body(cls, rng, base, 8)) {
+    m.body = std::move(*body);
+  } else if (cls == "content_type") {
     m.body = base;
     auto ct = content_type_headers(rng);
     m.headers = {{"Authorization", "Bearer " + bases.token}};
@@ -1015,6 +961,28 @@ struct Signer {
   }
 };
 
+/// Stops the canary, prints the counts, fails on any bad answer, then checks that the same process still signs every
+/// reference vector exactly (protected types may be refused with 412 when `allow_refusal`).
+void finish_run(const std::string& title, std::uint64_t seed, const Tally& tally, Canary& canary,
+                std::chrono::steady_clock::time_point started, const std::string& details, const SignerProcess& signer,
+                const std::vector<Vector>& vectors, bool allow_refusal) {
+  canary.finish();
+  tally.print(title, seed);
+  std::printf("%s", details.c_str());
+  std::printf("[mutation]   canary signed %zu unprotected vectors alongside; %.1f s\n", canary.count(),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  std::fflush(stdout);
+  expect_no_failures(tally);
+  for (const auto& p : canary.problems()) ADD_FAILURE() << "canary: " << p;
+
+  ASSERT_TRUE(alive(signer)) << signer.log();
+  RawConnection after(signer.port());
+  for (const auto& v : vectors) {
+    auto problem = check_vector(after, v, signer.port(), allow_refusal);
+    EXPECT_FALSE(problem) << "after the mutants: " << *problem;
+  }
+}
+
 TEST(Mutation, SignKeymanagerAndHttpWithSlashingProtection) {
   const auto seed = seed_from_env();
   Rng rng(seed);
@@ -1050,25 +1018,9 @@ TEST(Mutation, SignKeymanagerAndHttpWithSlashingProtection) {
           "[mutation]     " + std::to_string(status) + "  " + m.cls.substr(5) + "  " + printable(m.raw) + "\n";
   }
 
-  canary.finish();
-  tally.print("sign + keymanager + HTTP mutants, slashing protection on", seed);
-  std::printf("[mutation]   malformed HTTP, case by case (status, class, start of the request):\n%s",
-              http_answers.c_str());
-  std::printf("[mutation]   canary signed %zu unprotected vectors alongside; %.1f s\n", canary.count(),
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  expect_no_failures(tally);
-  for (const auto& p : canary.problems()) ADD_FAILURE() << "canary: " << p;
-
-  // The same process still signs: every unprotected vector exactly, protected ones exactly or refused (412).
-  ASSERT_TRUE(alive(*signer.process)) << signer.process->log();
-  RawConnection after(port);
-  std::size_t exact = 0;
-  for (const auto& v : vectors) {
-    auto problem = check_vector(after, v, port, true);
-    EXPECT_FALSE(problem) << "after the mutants: " << *problem;
-    if (!problem) ++exact;
-  }
-  EXPECT_EQ(exact, vectors.size());
+  finish_run("sign + keymanager + HTTP mutants, slashing protection on", seed, tally, canary, started,
+             "[mutation]   malformed HTTP, case by case (status, class, start of the request):\n" + http_answers,
+             *signer.process, vectors, true);
 }
 
 TEST(Mutation, SignWithoutSlashingProtectionThenEveryVectorExactly) {
@@ -1085,19 +1037,8 @@ TEST(Mutation, SignWithoutSlashingProtectionThenEveryVectorExactly) {
   Tally tally;
   for (std::size_t i = 0; i < scaled(2000); ++i)
     send_checked(conn, tally, "unprotected", seed, i, sign_mutant(rng, vectors), port, check_sign_answer);
-  canary.finish();
-  tally.print("sign mutants, slashing protection off", seed);
-  std::printf("[mutation]   canary signed %zu unprotected vectors alongside; %.1f s\n", canary.count(),
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  expect_no_failures(tally);
-  for (const auto& p : canary.problems()) ADD_FAILURE() << "canary: " << p;
-
-  ASSERT_TRUE(alive(*signer.process)) << signer.process->log();
-  RawConnection after(port);
-  for (const auto& v : vectors) {
-    auto problem = check_vector(after, v, port, false);
-    EXPECT_FALSE(problem) << "after the mutants: " << *problem;
-  }
+  finish_run("sign mutants, slashing protection off", seed, tally, canary, started, "", *signer.process, vectors,
+             false);
 }
 
 }  // namespace
