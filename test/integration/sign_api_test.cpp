@@ -8,6 +8,7 @@
 #include <cachet/util/bytes.hpp>
 #include <csignal>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "support/fixtures.hpp"
@@ -285,4 +286,51 @@ TEST_F(SignApi, ErrorsCarryARequestIdThatIsLogged) {
   for (int i = 0; i < 50 && signer_->log().find("request_id=" + id) == std::string::npos; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_NE(signer_->log().find("request_id=" + id), std::string::npos);
+}
+
+TEST_F(SignApi, KeysInLockedMemoryAndNoCoreDumps) {
+#ifdef CACHET_MLOCK_UNAVAILABLE
+  GTEST_SKIP() << "AddressSanitizer builds replace mlock with a no-op";
+#endif
+  const auto proc = std::filesystem::path("/proc") / std::to_string(signer_->pid());
+  const auto status = read_file(proc / "status");
+  const auto at = status.find("VmLck:");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_GT(std::stol(status.substr(at + 6)), 0) << "secret keys are not in locked memory";
+  const auto limits = read_file(proc / "limits");
+  const auto core = limits.find("Max core file size");
+  ASSERT_NE(core, std::string::npos);
+  std::istringstream line(limits.substr(core + std::string_view("Max core file size").size()));
+  std::string soft, hard;
+  line >> soft >> hard;
+  EXPECT_EQ(soft, "0");
+  EXPECT_EQ(hard, "0");
+}
+
+TEST(SignerLogs, NoSecretEverReachesTheLog) {
+  // The most verbose level, keys loaded, keymanager used, errors provoked: then search the log for every secret.
+  TempDir dir;
+  const auto keys = interop_keys(2);
+  auto [k, p] = write_keystores(dir.path(), keys);
+  const auto data_dir = dir.path() / "data";
+  SignerProcess signer({"--log-level", "trace", "--data-dir", data_dir.string(), "--keystores-path", k.string(),
+                        "--keystores-passwords-path", p.string()});
+  ASSERT_TRUE(signer.ready()) << signer.log();
+  const auto token = read_file(data_dir / "api-token.txt").substr(0, 64);
+  HttpClient client(signer.port());
+  client.request("GET", "/eth/v1/keystores", {}, {{"Authorization", "Bearer " + token}});
+  client.request("GET", "/eth/v1/keystores", {}, {{"Authorization", "Bearer wrong" + token}});
+  client.request("POST", "/eth/v1/keystores",
+                 json::serialize(json::object{{"keystores", json::array{read_file(k / "keystore-0.json")}},
+                                              {"passwords", json::array{"not the password"}}}),
+                 {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + token}});
+  client.post("/api/v1/eth2/sign/" + keys[0].pubkey_hex, "{bad");
+  EXPECT_EQ(signer.stop(SIGTERM), 0);
+  const auto log = signer.log();
+  EXPECT_EQ(log.find(token), std::string::npos) << "the API token reached the log";
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    EXPECT_EQ(log.find("test password " + std::to_string(i)), std::string::npos) << "a password reached the log";
+    EXPECT_EQ(log.find(keys[i].secret_hex.substr(2)), std::string::npos) << "a secret key reached the log";
+  }
+  EXPECT_EQ(log.find("not the password"), std::string::npos);
 }
