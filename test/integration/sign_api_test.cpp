@@ -290,7 +290,7 @@ TEST_F(SignApi, ErrorsCarryARequestIdThatIsLogged) {
 
 TEST_F(SignApi, KeysInLockedMemoryAndNoCoreDumps) {
 #ifdef CACHET_MLOCK_UNAVAILABLE
-  GTEST_SKIP() << "AddressSanitizer builds replace mlock with a no-op";
+  GTEST_SKIP() << "sanitizer runtimes replace mlock with a no-op";
 #endif
   const auto proc = std::filesystem::path("/proc") / std::to_string(signer_->pid());
   const auto status = read_file(proc / "status");

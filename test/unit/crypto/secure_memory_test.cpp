@@ -20,7 +20,7 @@ long locked_kb() {
 
 TEST(SecureMemory, SecretKeysLiveInLockedMemoryAndAreWipedOnFree) {
 #ifdef CACHET_MLOCK_UNAVAILABLE
-  GTEST_SKIP() << "AddressSanitizer builds replace mlock with a no-op";
+  GTEST_SKIP() << "sanitizer runtimes replace mlock with a no-op";
 #endif
   Bytes32 sk{};
   sk[31] = 42;
