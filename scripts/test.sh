@@ -35,7 +35,7 @@ stage "ThreadSanitizer"
 cmake --preset tsan >/dev/null
 cmake --build --preset tsan -j "$jobs"
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-  ctest --test-dir build-tsan -j "$jobs" --output-on-failure -E "LargeDatabase|Throughput"
+  ctest --test-dir build-tsan -j "$jobs" --output-on-failure -E "LargeDatabase|Throughput|Mutation"
 
 stage "fuzzing (20 s a target)"
 test/fuzz/run.sh 20
