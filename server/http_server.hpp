@@ -1,10 +1,12 @@
-// HTTP/1.1 listener on Boost.Beast: keep-alive, size limits and timeouts, graceful stop. Routing and the work
-// behind each request belong to the RequestHandler; this layer only moves bytes.
+// HTTP/1.1 listener on Boost.Beast, plain or TLS: keep-alive, size limits and timeouts, a connection limit, the
+// Host allowlist, graceful stop. Routing and the work behind each request belong to the RequestHandler; this layer
+// only moves bytes.
 #pragma once
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
@@ -13,8 +15,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include "server/response.hpp"
 
@@ -29,6 +34,31 @@ class RequestHandler {
   virtual void handle(Request&& request, Reply reply) = 0;
 };
 
+class TlsContext;
+
+/// The Host header values a listener serves (against DNS rebinding: a browser page on another name cannot reach
+/// the API through a victim's browser). Host names and IP literals compared case-insensitively, the port ignored.
+class HostAllowlist {
+ public:
+  /// Allows any Host (and a request without one).
+  HostAllowlist() = default;
+  /// Comma-separated names or IP literals (IPv6 with or without brackets), or `*` for any. The error says why.
+  static std::expected<HostAllowlist, std::string> parse(std::string_view list);
+
+  bool allows_any() const { return any_; }
+  /// Whether a request whose Host header is `host_header` may be served (false for a malformed one).
+  bool allows(std::string_view host_header) const;
+  const std::vector<std::string>& hosts() const { return hosts_; }
+
+ private:
+  bool any_ = true;
+  std::vector<std::string> hosts_;  // lower case, IPv6 without brackets
+};
+
+/// The host part of a Host header value ("LocalHost:8080" → "localhost", "[::1]:80" → "::1"), lower case;
+/// nullopt when it is not `host[:port]` or `[ipv6][:port]`.
+std::optional<std::string> host_of(std::string_view host_header);
+
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
@@ -36,10 +66,17 @@ struct HttpServerOptions {
   /// Optional per-target body limit (for example larger keystore imports); max_body_bytes when unset.
   std::function<std::size_t(std::string_view target)> body_limit_for;
   std::size_t max_header_bytes = 16 << 10;
-  std::size_t max_connections = 4096;
-  std::chrono::seconds read_timeout{30};   // a request must arrive whole within this (slowloris)
-  std::chrono::seconds idle_timeout{120};  // a keep-alive connection with no request is closed after this
+  /// Connections open at once (handshaking, reading, handled or idle); one more is accepted and closed at once.
+  std::size_t max_connections = 1024;
+  /// A TLS handshake, and a request from its first byte (on a new connection: from the accept), must arrive whole
+  /// within this, so a client trickling bytes (slowloris) cannot hold a connection. Also bounds each write.
+  std::chrono::seconds read_timeout{30};
+  std::chrono::seconds idle_timeout{120};  // a kept-alive connection with no new request is closed after this
   std::string server_name = "cachet";
+  /// Other Host headers, and a missing Host on HTTP/1.1, get 403 before the handler sees the request.
+  HostAllowlist host_allowlist;
+  /// TLS on this listener when set (shared by the sessions; must outlive the server).
+  TlsContext* tls = nullptr;
 };
 
 class HttpServer {
@@ -59,16 +96,21 @@ class HttpServer {
 
  private:
   void accept();
+  void on_accept(boost::asio::ip::tcp::socket socket);
   void session_closed(Session* session);
 
   boost::asio::io_context& io_;
   HttpServerOptions options_;
   RequestHandler& handler_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer accept_retry_;  // out of file descriptors: accept again a little later
   std::atomic<bool> stopping_{false};
   mutable std::mutex sessions_mutex_;
   std::unordered_set<Session*> sessions_;
   std::function<void()> on_drained_;
+  // Connections refused at the limit since the last warning (warned at most every 10 s), on the acceptor's strand.
+  std::size_t refused_since_warning_ = 0;
+  std::chrono::steady_clock::time_point last_limit_warning_{};
 };
 
 }  // namespace cachet::server

@@ -44,6 +44,30 @@ void add_signer_options(CLI::App& app, Options& opt) {
                  "Epochs of history kept behind each validator's newest; older history becomes low watermarks "
                  "(0: never prune)")
       ->capture_default_str();
+
+  app.add_option("--tls-cert-file", opt.tls_cert_file,
+                 "PEM certificate chain for TLS on the signing API (with --tls-key-file)");
+  app.add_option("--tls-key-file", opt.tls_key_file, "PEM private key of --tls-cert-file (mode 0600)");
+  app.add_option("--tls-client-ca-file", opt.tls_client_ca_file,
+                 "Mutual TLS: accept clients with a certificate issued by these PEM CA certificates");
+  app.add_option(
+      "--tls-known-clients-file", opt.tls_known_clients_file,
+      "Mutual TLS: accept clients whose certificate's SHA-256 fingerprint is listed (lines NAME FINGERPRINT)");
+  app.add_option("--http-host-allowlist", opt.http_host_allowlist,
+                 "Host header names served (comma-separated, * for any); others get 403")
+      ->capture_default_str();
+  app.add_option("--max-connections", opt.max_connections,
+                 "Connections open at once on the signing API; more are closed at once")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  app.add_option("--request-timeout-seconds", opt.request_timeout_seconds,
+                 "A TLS handshake, and a request from its first byte, must arrive within this")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 3600u));
+  app.add_option("--idle-timeout-seconds", opt.idle_timeout_seconds,
+                 "A kept-alive connection without a new request is closed after this")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 86400u));
 }
 
 std::optional<std::string> slashing_db_url(const Options& opt) {

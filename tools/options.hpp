@@ -27,6 +27,15 @@ struct Options {
   bool slashing_protection_enabled = true;
   std::string slashing_protection_db_url;  // default sqlite:<data-dir>/slashing-protection.sqlite
   std::uint64_t slashing_protection_pruning_epochs_to_keep = 256;
+  // Transport security and connection limits (README "Transport security").
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  std::string tls_known_clients_file;
+  std::string http_host_allowlist = "localhost,127.0.0.1";
+  std::size_t max_connections = 1024;
+  unsigned request_timeout_seconds = 30;
+  unsigned idle_timeout_seconds = 120;
 };
 
 /// Adds the signer's flags to `app`.

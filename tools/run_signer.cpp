@@ -21,6 +21,7 @@
 #include "server/http_server.hpp"
 #include "server/logging.hpp"
 #include "server/signer_context.hpp"
+#include "server/tls_context.hpp"
 #include "server/work_pool.hpp"
 #include "tools/options.hpp"
 
@@ -39,6 +40,28 @@ int run_signer(const Options& opt) {
 
   auto network = eth::load_network(opt.network);
   if (!network) return fail("--network: " + network.error());
+
+  // Transport: checked before any keystore is decrypted, so a bad flag fails fast.
+  auto allowlist = server::HostAllowlist::parse(opt.http_host_allowlist);
+  if (!allowlist) return fail("--http-host-allowlist: " + allowlist.error());
+  std::unique_ptr<server::TlsContext> tls;
+  const server::TlsOptions tls_options{opt.tls_cert_file, opt.tls_key_file, opt.tls_client_ca_file,
+                                       opt.tls_known_clients_file};
+  if (!(tls_options.cert_file + tls_options.key_file + tls_options.client_ca_file + tls_options.known_clients_file)
+           .empty()) {
+    auto created = server::TlsContext::create(tls_options);
+    if (!created) return fail(created.error());
+    tls = std::move(*created);
+    if (auto warning = server::key_file_permission_warning(opt.tls_key_file)) spdlog::warn("{}", *warning);
+    std::string clients;
+    if (!opt.tls_client_ca_file.empty()) clients = "issued by " + opt.tls_client_ca_file;
+    if (tls->known_client_count() > 0)
+      clients += (clients.empty() ? "" : " or ") + std::to_string(tls->known_client_count()) +
+                 " known client(s) from " + opt.tls_known_clients_file;
+    spdlog::info("TLS on the signing API with {}; client certificates: {}", opt.tls_cert_file,
+                 clients.empty() ? "not asked for" : clients);
+  }
+  if (allowlist->allows_any()) spdlog::warn("--http-host-allowlist=*: any Host header is served");
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const unsigned workers = opt.workers ? opt.workers : cores;
@@ -128,6 +151,11 @@ int run_signer(const Options& opt) {
   server::HttpServerOptions http;
   http.host = opt.host;
   http.port = opt.port;
+  http.max_connections = opt.max_connections;
+  http.read_timeout = std::chrono::seconds(opt.request_timeout_seconds);
+  http.idle_timeout = std::chrono::seconds(opt.idle_timeout_seconds);
+  http.host_allowlist = *allowlist;
+  http.tls = tls.get();
   // Keystore imports carry about 1 KiB a key: allow thousands in one request there, 1 MiB everywhere else.
   http.body_limit_for = [default_limit = http.max_body_bytes](std::string_view target) {
     return target.starts_with("/eth/v1/keystores") ? std::size_t{64} << 20 : default_limit;
@@ -138,6 +166,11 @@ int run_signer(const Options& opt) {
   server::HttpServerOptions metrics_http;
   metrics_http.host = opt.metrics_host;
   metrics_http.port = opt.metrics_port;
+  // The metrics listener shares the Host allowlist and timeouts (never TLS); a scraper needs few connections.
+  metrics_http.max_connections = std::min<std::size_t>(64, opt.max_connections);
+  metrics_http.read_timeout = http.read_timeout;
+  metrics_http.idle_timeout = http.idle_timeout;
+  metrics_http.host_allowlist = *allowlist;
   server::HttpServer metrics_server(io, metrics_http, metrics_api);
   if (auto started = metrics_server.start(); !started) return fail("metrics listener: " + started.error());
 
@@ -160,11 +193,11 @@ int run_signer(const Options& opt) {
 
   const auto ep = api_server.local_endpoint();
   spdlog::info(
-      "cachet {} (blst {}) network={} keys={} failed={} workers={} slashing-protection={} listening on http://{}:{} "
+      "cachet {} (blst {}) network={} keys={} failed={} workers={} slashing-protection={} listening on {}://{}:{} "
       "(metrics "
       "http://{}:{}/metrics)",
       CACHET_VERSION, crypto::blst_version(), network->name, keys.size(), load_failures, workers,
-      protection ? "on" : "OFF", ep.address().to_string(), ep.port(), opt.metrics_host,
+      protection ? "on" : "OFF", tls ? "https" : "http", ep.address().to_string(), ep.port(), opt.metrics_host,
       metrics_server.local_endpoint().port());
 
   // I/O threads only move bytes; BLS work is on the signing pool. Two are plenty for thousands of connections.
