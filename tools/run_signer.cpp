@@ -10,6 +10,8 @@
 #include <cachet/keys/keystore_loader.hpp>
 #include <cachet/keys/managed_keystores.hpp>
 #include <cachet/slashing/slashing_protection.hpp>
+#include <cachet/crypto/secure_memory.hpp>
+#include <cachet/util/cpu.hpp>
 #include <cachet/util/durable_file.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -63,7 +65,7 @@ int run_signer(const Options& opt) {
   }
   if (allowlist->allows_any()) spdlog::warn("--http-host-allowlist=*: any Host header is served");
 
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned cores = usable_cores();  // what taskset/cpusets allow, not every CPU of the machine
   const unsigned workers = opt.workers ? opt.workers : cores;
 
   server::Metrics metrics;
@@ -145,6 +147,9 @@ int run_signer(const Options& opt) {
     secure_wipe(token.data(), token.size());
   }
   context.refresh_key_gauges();
+  if (!crypto::secure_memory_locked())
+    spdlog::warn("secret keys could not all be locked in RAM (RLIMIT_MEMLOCK): they may reach swap; raise the limit "
+                 "(systemd: LimitMEMLOCK=infinity)");
   server::Api api(context);
 
   asio::io_context io;
@@ -200,8 +205,10 @@ int run_signer(const Options& opt) {
       protection ? "on" : "OFF", tls ? "https" : "http", ep.address().to_string(), ep.port(), opt.metrics_host,
       metrics_server.local_endpoint().port());
 
-  // I/O threads only move bytes; BLS work is on the signing pool. Two are plenty for thousands of connections.
-  const unsigned io_threads = std::min(2u, cores);
+  // I/O threads only move bytes; BLS work is on the signing pool. One I/O thread per four cores: parsing HTTP is a few
+  // microseconds a request against ~300 us of BLS work, and every extra thread on a small machine only adds context
+  // switches (measured: 14% of samples when pinned).
+  const unsigned io_threads = std::max(1u, cores / 4);
   std::vector<std::jthread> threads;
   for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back([&] { io.run(); });
   io.run();
