@@ -10,8 +10,8 @@ packages=(build-essential cmake ninja-build pkg-config git ca-certificates
   libcli11-dev libspdlog-dev libunistring-dev libgtest-dev libbenchmark-dev)
 if [ "${CACHET_SETUP_TEST_TOOLS:-0}" = 1 ]; then
   # Test-only tools: promtool checks the metrics text, wrk drives load tests, PostgreSQL backs the shared-db tests,
-  # clang builds the libFuzzer targets.
-  packages+=(prometheus wrk postgresql clang libclang-rt-14-dev curl)
+  # HAProxy balances two signers in the fail-over test, clang builds the libFuzzer targets.
+  packages+=(prometheus wrk postgresql haproxy clang libclang-rt-14-dev curl)
 fi
 missing=()
 for p in "${packages[@]}"; do

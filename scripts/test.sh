@@ -6,6 +6,7 @@
 #   4. the unit, slashing and integration tests under ThreadSanitizer (the concurrency: group commit, key store,
 #      signing pool, hash cache, HTTP sessions);
 #   5. a short run of every libFuzzer target (clang 19, installed by test/fuzz/run.sh).
+# The PostgreSQL tests use one private cluster (scripts/postgres-test-cluster.sh) started before the first stage.
 # CACHET_TEST_QUICK=1 runs only 1 and 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,14 @@ stage() { printf '\n== %s\n' "$*"; }
 stage "release build and tests"
 CACHET_SETUP_TEST_TOOLS=1 scripts/setup.sh release
 summary=$(mktemp)
+
+# One private PostgreSQL cluster (loopback, a free port, a temporary directory) for every stage's tests: each test
+# creates its own databases in it. Stopped and removed on exit, whether the tests passed or not.
+pg_dir=$(mktemp -d)
+trap 'scripts/postgres-test-cluster.sh stop "$pg_dir"' EXIT
+trap 'exit 130' INT TERM
+CACHET_TEST_PG_URL=$(scripts/postgres-test-cluster.sh start "$pg_dir")
+export CACHET_TEST_PG_URL
 ctest --preset release -j "$jobs" | tee "$summary"
 
 # The independent reference (lodestar SSZ + noble BLS from npm) must still reproduce every published vector,
