@@ -2,6 +2,7 @@
 // eth-clients/slashing-protection-interchange-tests) against the slashing-protection core, each file twice: as
 // written (expecting should_succeed_complete) and with every interchange minified (expecting an outcome between
 // should_succeed and should_succeed_complete). See test/slashing_interchange/README.md.
+#include <libpq-fe.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -24,6 +25,8 @@ constexpr std::string_view kUrlHelp =
     "Database for each run (every file is run twice, on a new empty database each time).\n"
     "  (not given)    a new SQLite file in a new directory under $TMPDIR (or /tmp), removed afterwards\n"
     "  sqlite:DIR/    the same, in a new directory inside DIR (a URL ending in '/')\n"
+    "  postgresql://… a new schema in that database for each run (search_path set through the URL), dropped\n"
+    "                 afterwards (postgres:// too)\n"
     "  URL with {n}   any URL, {n} replaced by a token unique to each run (e.g. sqlite:/var/tmp/t-{n}.db);\n"
     "                 the database must start empty (checked)\n"
     "  any other URL  passed to SlashingProtection::open as is for every run; it must be empty at the start\n"
@@ -34,7 +37,28 @@ struct RunDb {
   std::string url;
   fs::path directory;  // ours to remove; empty when the URL is not ours
   bool check_empty = false;
+  std::string postgres_schema;  // ours to drop (in postgres_url)
+  std::string postgres_url;
 };
+
+bool is_postgres(std::string_view url) { return url.starts_with("postgresql://") || url.starts_with("postgres://"); }
+
+// Runs one statement on `url` (blocking libpq: a test tool).
+std::expected<void, std::string> postgres_exec(const std::string& url, const std::string& sql) {
+  PGconn* c = PQconnectdb(url.c_str());
+  PQsetNoticeProcessor(
+      c, [](void*, const char*) {}, nullptr);
+  std::expected<void, std::string> out;
+  if (PQstatus(c) != CONNECTION_OK) {
+    out = std::unexpected(std::string(PQerrorMessage(c)));
+  } else {
+    PGresult* r = PQexec(c, sql.c_str());
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) out = std::unexpected(std::string(PQresultErrorMessage(r)));
+    PQclear(r);
+  }
+  PQfinish(c);
+  return out;
+}
 
 class DbSource {
  public:
@@ -44,6 +68,14 @@ class DbSource {
     const std::string token = std::to_string(::getpid()) + "-" + std::to_string(++runs_);
     if (url_.empty()) return fresh_directory(fs::temp_directory_path());
     if (url_.starts_with("sqlite:") && url_.ends_with("/")) return fresh_directory(url_.substr(7));
+    if (is_postgres(url_) && url_.find("{n}") == std::string::npos) {
+      const std::string schema = "cachet_interchange_" + std::to_string(::getpid()) + "_" + std::to_string(runs_);
+      if (auto r = postgres_exec(url_, "CREATE SCHEMA " + schema); !r)
+        return std::unexpected("cannot create schema " + schema + ": " + r.error());
+      const std::string url =
+          url_ + (url_.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + schema;
+      return RunDb{url, {}, true, schema, url_};
+    }
     if (auto at = url_.find("{n}"); at != std::string::npos) {
       std::string url = url_;
       for (; at != std::string::npos; at = url.find("{n}", at + token.size())) url.replace(at, 3, token);
@@ -116,6 +148,8 @@ interchange_test::Outcome run_once(const interchange_test::TestFile& test, Mode 
   } else if (!run_db->directory.empty()) {
     std::error_code ec;
     fs::remove_all(run_db->directory, ec);
+  } else if (!run_db->postgres_schema.empty()) {
+    (void)postgres_exec(run_db->postgres_url, "DROP SCHEMA " + run_db->postgres_schema + " CASCADE");
   }
   return outcome;
 }

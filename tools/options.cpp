@@ -39,7 +39,17 @@ void add_signer_options(CLI::App& app, Options& opt) {
                  "Refuse slashable blocks and attestations (EIP-3076); =false only for tests")
       ->capture_default_str();
   app.add_option("--slashing-protection-db-url", opt.slashing_protection_db_url,
-                 "Slashing protection database: sqlite:PATH (default sqlite:<data-dir>/slashing-protection.sqlite)");
+                 "Slashing protection database: sqlite:PATH (default sqlite:<data-dir>/slashing-protection.sqlite) "
+                 "or postgresql://USER[:PASSWORD]@HOST[:PORT]/DB (shared by several signers)");
+  app.add_option("--slashing-protection-db-pool-size", opt.slashing_protection_db_pool_size,
+                 "PostgreSQL connections (decision transactions that may run at once)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 256u));
+  app.add_option("--slashing-protection-db-timeout-ms", opt.slashing_protection_db_timeout_ms,
+                 "Longest wait for the slashing database (connect, statement, commit) before blocks and "
+                 "attestations answer 503")
+      ->capture_default_str()
+      ->check(CLI::Range(10u, 600000u));
   app.add_option("--slashing-protection-pruning-epochs-to-keep", opt.slashing_protection_pruning_epochs_to_keep,
                  "Epochs of history kept behind each validator's newest; older history becomes low watermarks "
                  "(0: never prune)")
@@ -75,6 +85,15 @@ std::optional<std::string> slashing_db_url(const Options& opt) {
   if (!opt.data_dir.empty())
     return "sqlite:" + (std::filesystem::path(opt.data_dir) / "slashing-protection.sqlite").string();
   return std::nullopt;
+}
+
+slashing::Options slashing_options(const Options& opt, std::uint64_t slots_per_epoch) {
+  slashing::Options so;
+  so.pruning_epochs_to_keep = opt.slashing_protection_pruning_epochs_to_keep;
+  so.slots_per_epoch = slots_per_epoch;
+  so.commit_timeout = std::chrono::milliseconds(opt.slashing_protection_db_timeout_ms);
+  so.database_pool_size = opt.slashing_protection_db_pool_size;
+  return so;
 }
 
 int fail(const std::string& message) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cachet/slashing/slashing_protection.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,6 +28,8 @@ struct Options {
   bool slashing_protection_enabled = true;
   std::string slashing_protection_db_url;  // default sqlite:<data-dir>/slashing-protection.sqlite
   std::uint64_t slashing_protection_pruning_epochs_to_keep = 256;
+  unsigned slashing_protection_db_pool_size = 4;
+  unsigned slashing_protection_db_timeout_ms = 2000;
   // Transport security and connection limits (README "Transport security").
   std::string tls_cert_file;
   std::string tls_key_file;
@@ -44,6 +47,9 @@ void add_signer_options(CLI::App& app, Options& opt);
 /// The slashing database URL the flags name: --slashing-protection-db-url, else <data-dir>'s SQLite file;
 /// nullopt when neither is given.
 std::optional<std::string> slashing_db_url(const Options& opt);
+
+/// The slashing::Options the flags name (pool size, timeout, pruning); `slots_per_epoch` from the network.
+slashing::Options slashing_options(const Options& opt, std::uint64_t slots_per_epoch);
 
 /// Runs the signer until SIGTERM/SIGINT; the process exit code.
 int run_signer(const Options& opt);

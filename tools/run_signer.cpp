@@ -6,11 +6,11 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cachet/crypto/bls.hpp>
+#include <cachet/crypto/secure_memory.hpp>
 #include <cachet/eth/network.hpp>
 #include <cachet/keys/keystore_loader.hpp>
 #include <cachet/keys/managed_keystores.hpp>
 #include <cachet/slashing/slashing_protection.hpp>
-#include <cachet/crypto/secure_memory.hpp>
 #include <cachet/util/cpu.hpp>
 #include <cachet/util/durable_file.hpp>
 #include <cstdio>
@@ -122,13 +122,12 @@ int run_signer(const Options& opt) {
       return fail(
           "slashing protection needs --data-dir or --slashing-protection-db-url "
           "(--slashing-protection-enabled=false turns it off)");
-    slashing::Options so;
-    so.pruning_epochs_to_keep = opt.slashing_protection_pruning_epochs_to_keep;
-    so.slots_per_epoch = network->preset.slots_per_epoch;
+    const auto so = slashing_options(opt, network->preset.slots_per_epoch);
     auto opened = slashing::SlashingProtection::open(*url, so);
     if (!opened) return fail("slashing protection: " + opened.error());
     protection = std::move(*opened);
-    spdlog::info("slashing protection: {} (pruning keeps {} epochs)", *url, so.pruning_epochs_to_keep);
+    spdlog::info("slashing protection: {} (pruning keeps {} epochs, database timeout {} ms)",
+                 slashing::redact_database_url(*url), so.pruning_epochs_to_keep, so.commit_timeout.count());
   } else {
     spdlog::warn("slashing protection is DISABLED: slashable blocks and attestations will be signed");
   }
@@ -148,8 +147,9 @@ int run_signer(const Options& opt) {
   }
   context.refresh_key_gauges();
   if (!crypto::secure_memory_locked())
-    spdlog::warn("secret keys could not all be locked in RAM (RLIMIT_MEMLOCK): they may reach swap; raise the limit "
-                 "(systemd: LimitMEMLOCK=infinity)");
+    spdlog::warn(
+        "secret keys could not all be locked in RAM (RLIMIT_MEMLOCK): they may reach swap; raise the limit "
+        "(systemd: LimitMEMLOCK=infinity)");
   server::Api api(context);
 
   asio::io_context io;

@@ -41,12 +41,12 @@ int SlashingProtectionCommand::run_import() {
   if (!options_.data_dir.empty()) {
     if (auto made = ensure_directory(options_.data_dir); !made) return fail("--data-dir: " + made.error());
   }
-  auto db = slashing::SlashingProtection::open(*url);
+  auto db = slashing::SlashingProtection::open(*url, slashing_options(options_, 32));
   if (!db) return fail(db.error());
   auto report = (*db)->import_interchange(*interchange);
   if (!report) return fail("import refused: " + report.error());
   std::printf("imported %zu validators (%zu blocks, %zu attestations) into %s\n", report->validators, report->blocks,
-              report->attestations, url->c_str());
+              report->attestations, slashing::redact_database_url(*url).c_str());
   return 0;
 }
 
@@ -59,8 +59,8 @@ int SlashingProtectionCommand::run_export() {
     if (!pk) return fail("--pubkey " + p + ": " + pk.error());
     only.push_back(*pk);
   }
-  slashing::Options read_only;
-  read_only.read_only = true;  // a running signer holds the writer lock; reading beside it is safe (WAL)
+  auto read_only = slashing_options(options_, 32);
+  read_only.read_only = true;  // SQLite: a running signer holds the writer lock; reading beside it is safe (WAL)
   auto db = slashing::SlashingProtection::open(*url, read_only);
   if (!db) return fail(db.error());
   auto exported = (*db)->export_interchange(only);
@@ -71,7 +71,8 @@ int SlashingProtectionCommand::run_export() {
   } else if (auto written = write_file_durably(to_, json, 0644); !written) {
     return fail(written.error());
   }
-  std::fprintf(stderr, "exported %zu validators from %s\n", exported->data.size(), url->c_str());
+  std::fprintf(stderr, "exported %zu validators from %s\n", exported->data.size(),
+               slashing::redact_database_url(*url).c_str());
   return 0;
 }
 

@@ -1,19 +1,19 @@
-// SlashingProtection over a Storage: the in-memory index, per-validator locks and the group-commit writer.
+// SlashingProtection over a Storage: every decision is made inside the database transaction that records it.
 //
-// - Index: every validator's unpruned history (lib/slashing/validator_history.hpp) is loaded at open, all of it
-//   (one read; a signer's first request never waits on the database). Validators live in a map sharded 64 ways,
-//   each with its own mutex; the shard lock is held only to find or add a validator, never during a check.
-// - check_and_record: under the validator's mutex, check; if safe, insert into the index at once (a racing
-//   conflicting request for the same validator is refused) and queue the record; unlock. The writer thread takes
-//   everything queued and writes it in one transaction, then calls every `done` with Sign. A repeat of a recorded
-//   message queues the same record again (an idempotent upsert), so its Sign also waits for a commit.
-// - Failure: a failed commit answers that batch Unavailable and marks the service unhealthy; from then on requests
-//   that would need a record get Unavailable at once until a probe (every probe_interval, on the writer) or a
-//   commit succeeds. Records that failed stay in the index (they keep refusing conflicts). A deadline thread answers
-//   Unavailable to any caller whose commit has not happened within commit_timeout (a hung disk), and marks the
-//   service unhealthy; the record may still land later, which is safe since no signature was released.
-// - Imports and pruning writes run on the writer thread too (one connection, in queue order); exports wait for the
-//   writer to commit what was queued before them, then read the database.
+// - check_and_record queues the message; writer threads (one per connection the storage can use in parallel: 1 for
+//   SQLite, the pool size for PostgreSQL) take everything queued, up to kMaxBatch, and decide it in one transaction
+//   (history_ops.hpp: lock the batch's validators in a fixed order, read the rows the rules need, apply the rules in
+//   order, insert the safe ones, commit), then answer each caller. A signature may leave only after that commit.
+//   Any number of processes sharing the database are safe: the locks and the reads are the database's.
+// - No in-memory history: nothing here can approve a message the database has not just approved. The only early
+//   answers are refusals that cannot change (another chain's genesis validators root, once the database recorded
+//   its own) and Unavailable while the database is failing.
+// - Errors: Retryable (serialization, deadlock, a lost race) reruns the transaction, a few times; Unavailable answers
+//   the batch Unavailable and marks the service unhealthy. While unhealthy, new messages get Unavailable at once
+//   until a probe (every probe_interval, from an idle writer) or a transaction succeeds. A deadline thread answers
+//   Unavailable to any caller not answered within commit_timeout (a hung disk or server) and marks the service
+//   unhealthy; its record may land later, which is safe since no signature was released.
+// - Imports, exports and pruning run on the calling thread in their own transactions, taking the same locks.
 #pragma once
 
 #include <cachet/slashing/slashing_protection.hpp>
@@ -21,13 +21,10 @@
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <shared_mutex>
 #include <thread>
-#include <unordered_map>
-#include <variant>
+#include <vector>
 
 #include "storage.hpp"
-#include "validator_history.hpp"
 
 namespace cachet::slashing::detail {
 
@@ -39,10 +36,12 @@ struct ServiceConfig {
 
 class ProtectionService final : public SlashingProtection {
  public:
-  /// Loads the whole history from `storage` and starts the writer, deadline and pruning threads (none read-only).
+  static constexpr std::size_t kMaxBatch = 1024;  // messages decided in one transaction at most
+
+  /// Starts the writer, deadline and pruning threads (none when read-only).
   static std::expected<std::unique_ptr<ProtectionService>, std::string> create(std::unique_ptr<Storage> storage,
                                                                                const ServiceConfig& config);
-  /// Commits what is queued, then stops the threads.
+  /// Decides what is queued, then stops the threads.
   ~ProtectionService() override;
 
   void check_and_record(const ProtectedMessage& message, std::move_only_function<void(Decision)> done) override;
@@ -52,53 +51,34 @@ class ProtectionService final : public SlashingProtection {
   bool healthy() const override { return healthy_.load(std::memory_order_acquire); }
   std::expected<void, std::string> prune() override;
 
-  /// Waits until everything queued before the call has been committed or has failed; false after `timeout`.
+  /// Waits until everything queued before the call has been decided; false after `timeout`.
   bool flush(std::chrono::milliseconds timeout);
 
   struct Stats {
-    std::uint64_t transactions = 0;  // group commits of signing records
-    std::uint64_t records = 0;       // records in them
+    std::uint64_t transactions = 0;  // committed decision transactions
+    std::uint64_t records = 0;       // messages decided in them
     std::uint64_t timeouts = 0;      // callers answered Unavailable by the deadline thread
+    std::uint64_t retries = 0;       // transactions run again after a Retryable error
   };
   Stats stats() const;
 
  private:
-  struct Validator;
   struct Waiter;
-  struct Record {
-    std::shared_ptr<Validator> validator;
-    std::variant<SignedBlock, SignedAttestation> what;
+  struct Pending {
+    ProtectedMessage message;
     std::shared_ptr<Waiter> waiter;
   };
-  using Task = std::move_only_function<void()>;
-  using Item = std::variant<Record, Task>;
-  struct Shard {
-    mutable std::shared_mutex mutex;
-    std::unordered_map<Bytes48, std::shared_ptr<Validator>, BytesHash> validators;
-  };
-  static constexpr std::size_t kShards = 64;
 
   ProtectionService(std::unique_ptr<Storage> storage, const ServiceConfig& config);
-  std::expected<void, std::string> load();
   void start();
 
-  Shard& shard(const Bytes48& pubkey) { return shards_[pubkey[7] % kShards]; }
-  std::shared_ptr<Validator> find_or_add(const Bytes48& pubkey);
-  std::vector<std::shared_ptr<Validator>> all_validators() const;
-  /// Records the genesis root on first use; false when `root` differs from the recorded one.
-  bool accept_genesis_root(const Bytes32& root, Bytes32* recorded);
-
-  void check_and_record_locked(const ProtectedMessage& message, const std::shared_ptr<Waiter>& waiter);
-  void enqueue(Item item, std::shared_ptr<Waiter> waiter);
-  /// Runs `task` on the writer thread and waits for its result.
-  template <class T>
-  T on_writer(std::move_only_function<T()> task);
-  std::expected<void, std::string> write(WriteBatch& batch, std::span<const std::shared_ptr<Validator>> validators);
-  std::expected<ImportReport, std::string> import_on_writer(const Interchange& interchange,
-                                                            std::span<const Bytes48> only);
+  /// Runs `body` in a transaction (write or read) and commits, rerunning it on Retryable errors.
+  template <class T, class Body>
+  DbResult<T> in_transaction(bool write, Body&& body);
+  void mark(bool healthy);
 
   void writer_loop();
-  void commit(std::span<Record*> records);
+  void decide_batch(std::vector<Pending>& batch);
   void deadline_loop();
   void prune_loop();
 
@@ -106,21 +86,18 @@ class ProtectionService final : public SlashingProtection {
   const std::chrono::milliseconds probe_interval_;
   const std::unique_ptr<Storage> storage_;
 
-  std::array<Shard, kShards> shards_;
-  std::atomic<std::int64_t> next_id_{1};
-
   std::mutex genesis_mutex_;
+  std::optional<Bytes32> genesis_;  // the database's, once read or recorded (it never changes)
   std::atomic<bool> genesis_known_{false};
-  Bytes32 genesis_root_{};       // written once under genesis_mutex_ before genesis_known_ is set
-  bool genesis_stored_ = false;  // writer thread only
 
   std::atomic<bool> healthy_{true};
-  std::atomic<std::uint64_t> transactions_{0}, records_{0}, timeouts_{0};
+  std::atomic<std::uint64_t> transactions_{0}, records_{0}, timeouts_{0}, retries_{0};
 
   std::mutex queue_mutex_;
-  std::condition_variable writer_cv_, deadline_cv_;
-  std::vector<Item> queue_;
-  std::deque<std::shared_ptr<Waiter>> deadlines_;  // in deadline order (one timeout for all)
+  std::condition_variable writer_cv_, deadline_cv_, idle_cv_;
+  std::deque<Pending> queue_;
+  std::uint64_t queued_total_ = 0, decided_total_ = 0;  // messages ever queued / taken and finished
+  std::deque<std::shared_ptr<Waiter>> deadlines_;       // in deadline order (one timeout for all)
   bool stopping_ = false, deadline_stop_ = false;
 
   std::mutex prune_mutex_;
@@ -128,7 +105,8 @@ class ProtectionService final : public SlashingProtection {
   std::condition_variable prune_stop_cv_;
   bool prune_stop_ = false;
 
-  std::thread writer_, deadline_thread_, pruner_;
+  std::vector<std::thread> writers_;
+  std::thread deadline_thread_, pruner_;
 };
 
 }  // namespace cachet::slashing::detail

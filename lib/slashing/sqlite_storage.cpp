@@ -2,12 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <unordered_map>
+#include <set>
 #include <utility>
 
 namespace cachet::slashing::detail {
@@ -40,11 +41,28 @@ CREATE TABLE watermarks(
   import_min_slot INTEGER, import_min_source INTEGER, import_min_target INTEGER,
   pruned_max_slot INTEGER, pruned_max_source INTEGER, pruned_max_target INTEGER);
 )sql",
+    // 2: decisions are made inside the transaction. Two attestations with roots at one target are a double vote:
+    // imported ones lose their roots (they refuse everything either would), then a unique index makes any second
+    // one fail its transaction. The source index serves the surrounding-vote read.
+    R"sql(
+UPDATE signed_attestations SET signing_root = NULL WHERE (validator_id, target_epoch) IN (
+  SELECT validator_id, target_epoch FROM signed_attestations GROUP BY validator_id, target_epoch HAVING count(*) > 1);
+CREATE UNIQUE INDEX signed_attestations_one_root_per_target ON signed_attestations(validator_id, target_epoch)
+  WHERE signing_root IS NOT NULL;
+CREATE INDEX signed_attestations_by_source ON signed_attestations(validator_id, source_epoch, target_epoch);
+)sql",
 };
 constexpr int kLatestVersion = static_cast<int>(std::size(kMigrations));
 
 std::string db_error(sqlite3* db, std::string_view what) {
   return std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+/// A failed statement, typed: a constraint (the backstop) means a lost race, retried; anything else fails closed.
+std::unexpected<DbError> failed(sqlite3* db, std::string_view what) {
+  const int code = db ? sqlite3_errcode(db) : SQLITE_NOMEM;
+  if (code == SQLITE_CONSTRAINT) return db_retryable(db_error(db, what));
+  return db_unavailable(db_error(db, what));
 }
 
 /// A prepared statement, reset after every use.
@@ -89,11 +107,22 @@ class Stmt {
     sqlite3_clear_bindings(s_);
   }
   /// Runs to completion (an INSERT, UPDATE or DELETE).
-  std::expected<void, std::string> run(sqlite3* db, std::string_view what) {
+  DbResult<void> run(sqlite3* db, std::string_view what) {
     const int rc = step();
-    auto err = rc == SQLITE_DONE ? std::expected<void, std::string>{} : Error(db_error(db, what));
+    DbResult<void> out;
+    if (rc != SQLITE_DONE) out = failed(db, what);
     reset();
-    return err;
+    return out;
+  }
+  /// Steps through every row, calling `row(*this)`; resets at the end.
+  template <class F>
+  DbResult<void> rows(sqlite3* db, std::string_view what, F&& row) {
+    int rc;
+    while ((rc = step()) == SQLITE_ROW) row(*this);
+    DbResult<void> out;
+    if (rc != SQLITE_DONE) out = failed(db, what);
+    reset();
+    return out;
   }
 
   std::int64_t column_id(int c) const { return sqlite3_column_int64(s_, c); }
@@ -177,7 +206,7 @@ std::expected<void, std::string> migrate(sqlite3* db, const std::string& path) {
       if (auto r = exec(db, kMigrations[v - 1]); !r) return Error("migration " + std::to_string(v) + ": " + r.error());
       auto record = prepare(db, "INSERT INTO schema_version(version) VALUES (?1)");
       if (!record) return Error(record.error());
-      if (auto r = record->id(1, v).run(db, "cannot record the schema version"); !r) return r;
+      if (record->id(1, v).step() != SQLITE_DONE) return Error(db_error(db, "cannot record the schema version"));
     }
     return exec(db, "COMMIT");
   }();
@@ -192,7 +221,7 @@ std::expected<sqlite3*, std::string> open_connection(const std::string& path, in
     sqlite3_close(db);
     return Error(err);
   }
-  sqlite3_extended_result_codes(db, 1);
+  sqlite3_extended_result_codes(db, 0);
   return db;
 }
 
@@ -205,14 +234,233 @@ Watermarks watermark_row(const Stmt& s, int c) {
   return {s.column_opt_u64(c),     s.column_opt_u64(c + 1), s.column_opt_u64(c + 2),
           s.column_opt_u64(c + 3), s.column_opt_u64(c + 4), s.column_opt_u64(c + 5)};
 }
-constexpr const char* kWatermarkColumns =
-    "import_min_slot, import_min_source, import_min_target, pruned_max_slot, pruned_max_source, pruned_max_target";
 
 }  // namespace
 
-struct SqliteStorage::Statements {
-  Stmt get_gvr, insert_gvr, insert_validator, upsert_block, upsert_attestation, import_watermarks, prune_watermarks,
-      delete_blocks, delete_attestations;
+/// One connection and its prepared statements.
+struct SqliteStorage::Connection {
+  sqlite3* db = nullptr;
+  Stmt begin_read, begin_write, commit, get_gvr, insert_gvr, insert_validator, validator_id, list_validators, block_at,
+      relevant_attestations, watermarks_of, blocks_of, attestations_of, insert_block, insert_attestation, delete_blocks,
+      delete_attestations, delete_watermarks, insert_watermarks;
+
+  ~Connection() {
+    // Statements first: a connection with live statements does not close.
+    for (Stmt* s :
+         {&begin_read, &begin_write, &commit, &get_gvr, &insert_gvr, &insert_validator, &validator_id, &list_validators,
+          &block_at, &relevant_attestations, &watermarks_of, &blocks_of, &attestations_of, &insert_block,
+          &insert_attestation, &delete_blocks, &delete_attestations, &delete_watermarks, &insert_watermarks})
+      *s = Stmt();
+    sqlite3_close_v2(db);
+  }
+
+  std::expected<void, std::string> prepare_all(bool write) {
+    struct Item {
+      Stmt& stmt;
+      const char* sql;
+      bool write;
+    };
+    const Item items[] = {
+        {begin_read, "BEGIN", false},
+        // IMMEDIATE: the write lock is taken at BEGIN, so every read in the transaction is under it.
+        {begin_write, "BEGIN IMMEDIATE", true},
+        {commit, "COMMIT", false},
+        {get_gvr, "SELECT genesis_validators_root FROM metadata WHERE id = 1", false},
+        {insert_gvr, "INSERT INTO metadata(id, genesis_validators_root) VALUES (1, ?1) ON CONFLICT(id) DO NOTHING",
+         true},
+        {insert_validator, "INSERT INTO validators(pubkey) VALUES (?1) ON CONFLICT(pubkey) DO NOTHING", true},
+        {validator_id, "SELECT id FROM validators WHERE pubkey = ?1", false},
+        {list_validators, "SELECT id, pubkey FROM validators WHERE id > ?1 ORDER BY id LIMIT ?2", false},
+        {block_at, "SELECT slot, signing_root FROM signed_blocks WHERE validator_id = ?1 AND slot = ?2", false},
+        // The rows History::check_attestation looks at: the same target, a surrounding one (greater target,
+        // smaller source) and a surrounded one (smaller target, greater source). Each part is an index range
+        // that an honest history leaves empty but for the first.
+        {relevant_attestations,
+         "SELECT source_epoch, target_epoch, signing_root FROM signed_attestations "
+         "WHERE validator_id = ?1 AND target_epoch = ?3 "
+         "UNION ALL SELECT source_epoch, target_epoch, signing_root FROM signed_attestations "
+         "WHERE validator_id = ?1 AND target_epoch > ?3 AND source_epoch < ?2 "
+         "UNION ALL SELECT source_epoch, target_epoch, signing_root FROM signed_attestations "
+         "INDEXED BY signed_attestations_by_source WHERE validator_id = ?1 AND source_epoch > ?2 AND target_epoch < ?3",
+         false},
+        {watermarks_of,
+         "SELECT import_min_slot, import_min_source, import_min_target, pruned_max_slot, pruned_max_source, "
+         "pruned_max_target FROM watermarks WHERE validator_id = ?1",
+         false},
+        {blocks_of, "SELECT slot, signing_root FROM signed_blocks WHERE validator_id = ?1 ORDER BY slot", false},
+        {attestations_of,
+         "SELECT source_epoch, target_epoch, signing_root FROM signed_attestations WHERE validator_id = ?1 "
+         "ORDER BY target_epoch, source_epoch",
+         false},
+        {insert_block, "INSERT INTO signed_blocks(validator_id, slot, signing_root) VALUES (?1, ?2, ?3)", true},
+        {insert_attestation,
+         "INSERT INTO signed_attestations(validator_id, source_epoch, target_epoch, signing_root) "
+         "VALUES (?1, ?2, ?3, ?4)",
+         true},
+        {delete_blocks, "DELETE FROM signed_blocks WHERE validator_id = ?1", true},
+        {delete_attestations, "DELETE FROM signed_attestations WHERE validator_id = ?1", true},
+        {delete_watermarks, "DELETE FROM watermarks WHERE validator_id = ?1", true},
+        {insert_watermarks,
+         "INSERT INTO watermarks(validator_id, import_min_slot, import_min_source, import_min_target, "
+         "pruned_max_slot, pruned_max_source, pruned_max_target) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         true},
+    };
+    for (const auto& item : items) {
+      if (item.write && !write) continue;
+      auto stmt = prepare(db, item.sql);
+      if (!stmt) return Error(stmt.error());
+      item.stmt = std::move(*stmt);
+    }
+    return {};
+  }
+};
+
+/// A transaction on one connection, holding that connection's mutex for its whole life.
+class SqliteStorage::Txn final : public Transaction {
+ public:
+  Txn(SqliteStorage& storage, Connection& c, std::unique_lock<std::mutex> lock, bool write)
+      : storage_(storage), c_(c), lock_(std::move(lock)), write_(write) {}
+  ~Txn() override { rollback_if_open(c_.db); }
+
+  DbResult<std::optional<Bytes32>> genesis_root() override {
+    std::optional<Bytes32> out;
+    auto r = c_.get_gvr.rows(c_.db, "genesis root", [&](const Stmt& s) { out = s.column_blob<32>(0); });
+    if (!r) return std::unexpected(r.error());
+    return out;
+  }
+
+  DbResult<void> insert_genesis_root(const Bytes32& root) override {
+    if (!write_) return db_unavailable("read-only transaction");
+    return c_.insert_gvr.blob(1, root).run(c_.db, "genesis root");
+  }
+
+  DbResult<std::vector<std::optional<std::int64_t>>> lock_validators(std::span<const Bytes48> pubkeys,
+                                                                     bool create) override {
+    // The write lock taken at BEGIN IMMEDIATE covers every validator: nothing else to lock.
+    std::vector<std::optional<std::int64_t>> out;
+    out.reserve(pubkeys.size());
+    for (const auto& pk : pubkeys) {
+      if (create && write_)
+        if (auto r = c_.insert_validator.blob(1, pk).run(c_.db, "validator"); !r) return std::unexpected(r.error());
+      std::optional<std::int64_t> id;
+      auto r = c_.validator_id.blob(1, pk).rows(c_.db, "validator", [&](const Stmt& s) { id = s.column_id(0); });
+      if (!r) return std::unexpected(r.error());
+      out.push_back(id);
+    }
+    return out;
+  }
+
+  DbResult<std::vector<std::pair<std::int64_t, Bytes48>>> list_validators(std::int64_t after_id,
+                                                                          std::size_t limit) override {
+    std::vector<std::pair<std::int64_t, Bytes48>> out;
+    bool malformed = false;
+    auto r = c_.list_validators.id(1, after_id)
+                 .id(2, static_cast<std::int64_t>(limit))
+                 .rows(c_.db, "validators", [&](const Stmt& s) {
+                   auto pk = s.column_blob<48>(1);
+                   if (!pk)
+                     malformed = true;
+                   else
+                     out.emplace_back(s.column_id(0), *pk);
+                 });
+    if (!r) return std::unexpected(r.error());
+    if (malformed) return db_unavailable("a validator has a malformed pubkey");
+    return out;
+  }
+
+  DbResult<Rows> read_relevant(std::span<const RelevantQuery> queries) override {
+    Rows out;
+    std::set<std::int64_t> validators;
+    for (const auto& q : queries) {
+      validators.insert(q.validator_id);
+      DbResult<void> r;
+      if (q.is_block) {
+        r = c_.block_at.id(1, q.validator_id).u64(2, q.slot).rows(c_.db, "signed_blocks", [&](const Stmt& s) {
+          out.blocks.emplace_back(q.validator_id, block_row(s, 0));
+        });
+      } else {
+        r = c_.relevant_attestations.id(1, q.validator_id)
+                .u64(2, q.source)
+                .u64(3, q.target)
+                .rows(c_.db, "signed_attestations",
+                      [&](const Stmt& s) { out.attestations.emplace_back(q.validator_id, attestation_row(s, 0)); });
+      }
+      if (!r) return std::unexpected(r.error());
+    }
+    if (auto r = read_watermarks(validators, out); !r) return std::unexpected(r.error());
+    return out;
+  }
+
+  DbResult<Rows> read_full(std::span<const std::int64_t> ids) override {
+    Rows out;
+    for (const auto id : ids) {
+      auto r = c_.blocks_of.id(1, id).rows(c_.db, "signed_blocks",
+                                           [&](const Stmt& s) { out.blocks.emplace_back(id, block_row(s, 0)); });
+      if (r)
+        r = c_.attestations_of.id(1, id).rows(c_.db, "signed_attestations", [&](const Stmt& s) {
+          out.attestations.emplace_back(id, attestation_row(s, 0));
+        });
+      if (!r) return std::unexpected(r.error());
+    }
+    if (auto r = read_watermarks(ids, out); !r) return std::unexpected(r.error());
+    return out;
+  }
+
+  DbResult<void> insert_signed(std::span<const std::pair<std::int64_t, SignedBlock>> blocks,
+                               std::span<const std::pair<std::int64_t, SignedAttestation>> attestations) override {
+    if (!write_) return db_unavailable("read-only transaction");
+    for (const auto& [id, b] : blocks)
+      if (auto r = insert_block(id, b.slot, b.signing_root); !r) return r;
+    for (const auto& [id, a] : attestations)
+      if (auto r = insert_attestation(id, a.source_epoch, a.target_epoch, a.signing_root); !r) return r;
+    return {};
+  }
+
+  DbResult<void> replace_history(std::int64_t id, const StoredHistory& history) override {
+    if (!write_) return db_unavailable("read-only transaction");
+    for (Stmt* s : {&c_.delete_blocks, &c_.delete_attestations, &c_.delete_watermarks})
+      if (auto r = s->id(1, id).run(c_.db, "history"); !r) return r;
+    if (auto r = insert_signed(history.blocks, history.attestations); !r) return r;
+    const auto& w = history.watermarks;
+    if (w == Watermarks{}) return {};
+    return c_.insert_watermarks.id(1, id)
+        .opt_u64(2, w.import_min_slot)
+        .opt_u64(3, w.import_min_source)
+        .opt_u64(4, w.import_min_target)
+        .opt_u64(5, w.pruned_max_slot)
+        .opt_u64(6, w.pruned_max_source)
+        .opt_u64(7, w.pruned_max_target)
+        .run(c_.db, "watermarks");
+  }
+
+  DbResult<void> commit() override {
+    if (write_)
+      if (auto same = storage_.check_identity(); !same) return same;
+    return c_.commit.run(c_.db, "commit");
+  }
+
+ private:
+  template <class Ids>
+  DbResult<void> read_watermarks(const Ids& ids, Rows& out) {
+    for (const auto id : ids)
+      if (auto r = c_.watermarks_of.id(1, id).rows(
+              c_.db, "watermarks", [&](const Stmt& s) { out.watermarks.emplace_back(id, watermark_row(s, 0)); });
+          !r)
+        return r;
+    return {};
+  }
+  DbResult<void> insert_block(std::int64_t id, std::uint64_t slot, const std::optional<Bytes32>& root) {
+    return c_.insert_block.id(1, id).u64(2, slot).opt_root(3, root).run(c_.db, "block");
+  }
+  DbResult<void> insert_attestation(std::int64_t id, std::uint64_t source, std::uint64_t target,
+                                    const std::optional<Bytes32>& root) {
+    return c_.insert_attestation.id(1, id).u64(2, source).u64(3, target).opt_root(4, root).run(c_.db, "attestation");
+  }
+
+  SqliteStorage& storage_;
+  Connection& c_;
+  std::unique_lock<std::mutex> lock_;
+  const bool write_;
 };
 
 int SqliteStorage::latest_schema_version() { return kLatestVersion; }
@@ -232,254 +480,88 @@ std::expected<std::unique_ptr<SqliteStorage>, std::string> SqliteStorage::open(c
   }
   auto reader = open_connection(path, SQLITE_OPEN_READONLY);
   if (!reader) return Error(reader.error());
-  s->reader_ = *reader;
-  sqlite3_busy_timeout(s->reader_, static_cast<int>(std::max<std::int64_t>(busy_timeout.count(), 1)));
-  if (read_only) {
-    auto version = schema_version(s->reader_);
-    if (!version) return Error(path + ": " + version.error());
-    if (*version == 0) return Error(path + " is not a slashing protection database (no schema)");
-    if (auto r = check_version(*version, path); !r) return Error(r.error());
-  }
+  s->reader_ = std::make_unique<Connection>();
+  s->reader_->db = *reader;
+  sqlite3_busy_timeout(s->reader_->db, static_cast<int>(std::max<std::int64_t>(busy_timeout.count(), 1)));
+  auto version = schema_version(s->reader_->db);
+  if (!version) return Error(path + ": " + version.error());
+  if (*version == 0) return Error(path + " is not a slashing protection database (no schema)");
+  if (auto r = check_version(*version, path); !r) return Error(r.error());
+  if (*version < kLatestVersion)  // read-only: an older schema cannot be migrated here
+    return Error("slashing protection database " + path + " has schema version " + std::to_string(*version) +
+                 "; open it once with a writer (the signer, or an import) to migrate it");
+  if (auto r = s->reader_->prepare_all(false); !r) return Error(r.error());
   return s;
 }
 
 std::expected<void, std::string> SqliteStorage::open_writer(const std::string& path,
                                                             std::chrono::milliseconds busy_timeout) {
-  const std::string lock_path = path + ".lock";
-  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock_fd_ < 0) return Error("cannot open " + lock_path + ": " + std::strerror(errno));
+  // The lock is on the database file itself (its inode): see the header.
+  lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0) return Error("cannot open " + path + ": " + std::strerror(errno));
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) return Error("slashing protection database " + path + " is in use by another process");
-    return Error("cannot lock " + lock_path + ": " + std::strerror(errno));
+    return Error("cannot lock " + path + ": " + std::strerror(errno));
   }
+  struct stat st {};
+  if (::fstat(lock_fd_, &st) != 0) return Error("cannot stat " + path + ": " + std::strerror(errno));
+  device_ = st.st_dev;
+  inode_ = st.st_ino;
   auto db = open_connection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   if (!db) return Error(db.error());
-  writer_ = *db;
-  sqlite3_busy_timeout(writer_, static_cast<int>(std::max<std::int64_t>(busy_timeout.count(), 1)));
+  writer_ = std::make_unique<Connection>();
+  writer_->db = *db;
+  sqlite3_busy_timeout(writer_->db, static_cast<int>(std::max<std::int64_t>(busy_timeout.count(), 1)));
   // WAL: readers (an export) never block the writer; synchronous=FULL: a commit is on disk when COMMIT returns.
   {
-    auto wal = prepare(writer_, "PRAGMA journal_mode=WAL");
+    auto wal = prepare(writer_->db, "PRAGMA journal_mode=WAL");
     if (!wal) return Error(wal.error());
     if (wal->step() != SQLITE_ROW || wal->column_text(0) != "wal")
-      return Error(db_error(writer_, "cannot switch " + path + " to WAL mode"));
+      return Error(db_error(writer_->db, "cannot switch " + path + " to WAL mode"));
   }
   for (const char* pragma : {"PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"})
-    if (auto r = exec(writer_, pragma); !r) return Error(path + ": " + r.error());
-  if (auto r = migrate(writer_, path); !r) return r;
-
-  statements_ = std::make_unique<Statements>();
-  auto& st = *statements_;
-  struct Item {
-    Stmt& stmt;
-    const char* sql;
-  };
-  const Item items[] = {
-      {st.get_gvr, "SELECT genesis_validators_root FROM metadata WHERE id = 1"},
-      {st.insert_gvr, "INSERT INTO metadata(id, genesis_validators_root) VALUES (1, ?1)"},
-      {st.insert_validator, "INSERT INTO validators(id, pubkey) VALUES (?1, ?2) ON CONFLICT(id) DO NOTHING"},
-      {st.upsert_block,
-       "INSERT INTO signed_blocks(validator_id, slot, signing_root) VALUES (?1, ?2, ?3) "
-       "ON CONFLICT(validator_id, slot) DO UPDATE SET signing_root = CASE "
-       "WHEN signed_blocks.signing_root = excluded.signing_root THEN signed_blocks.signing_root ELSE NULL END"},
-      {st.upsert_attestation,
-       "INSERT INTO signed_attestations(validator_id, source_epoch, target_epoch, signing_root) "
-       "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(validator_id, target_epoch, source_epoch) DO UPDATE SET signing_root = "
-       "CASE WHEN signed_attestations.signing_root = excluded.signing_root THEN signed_attestations.signing_root "
-       "ELSE NULL END"},
-      {st.import_watermarks,
-       "INSERT INTO watermarks(validator_id, import_min_slot, import_min_source, import_min_target) "
-       "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(validator_id) DO UPDATE SET import_min_slot = excluded.import_min_slot, "
-       "import_min_source = excluded.import_min_source, import_min_target = excluded.import_min_target"},
-      {st.prune_watermarks,
-       "INSERT INTO watermarks(validator_id, pruned_max_slot, pruned_max_source, pruned_max_target) "
-       "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(validator_id) DO UPDATE SET pruned_max_slot = excluded.pruned_max_slot, "
-       "pruned_max_source = excluded.pruned_max_source, pruned_max_target = excluded.pruned_max_target"},
-      {st.delete_blocks, "DELETE FROM signed_blocks WHERE validator_id = ?1 AND slot <= ?2"},
-      {st.delete_attestations, "DELETE FROM signed_attestations WHERE validator_id = ?1 AND target_epoch <= ?2"},
-  };
-  for (const auto& item : items) {
-    auto stmt = prepare(writer_, item.sql);
-    if (!stmt) return Error(stmt.error());
-    item.stmt = std::move(*stmt);
-  }
-  return {};
+    if (auto r = exec(writer_->db, pragma); !r) return Error(path + ": " + r.error());
+  if (auto r = migrate(writer_->db, path); !r) return r;
+  return writer_->prepare_all(true);
 }
 
 SqliteStorage::~SqliteStorage() {
-  statements_.reset();
-  sqlite3_close_v2(writer_);
-  sqlite3_close_v2(reader_);
+  writer_.reset();
+  reader_.reset();
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
 
-std::expected<void, std::string> SqliteStorage::write(const WriteBatch& batch) {
-  if (!writer_) return Error("slashing protection database " + path_ + " is open read-only");
-  if (auto r = exec(writer_, "BEGIN IMMEDIATE"); !r) {
-    rollback_if_open(writer_);
-    return Error("cannot start a transaction on " + path_ + ": " + r.error());
-  }
-  auto body = write_in_transaction(batch);
-  if (body) body = exec(writer_, "COMMIT");
-  if (!body) {
-    rollback_if_open(writer_);
-    return Error("cannot write " + path_ + ": " + body.error());
-  }
+DbResult<void> SqliteStorage::check_identity() const {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0)
+    return db_unavailable("slashing protection database " + path_ + " is gone (" + std::strerror(errno) + ")");
+  if (st.st_dev != device_ || st.st_ino != inode_)
+    return db_unavailable("slashing protection database " + path_ + " was replaced by another file");
   return {};
 }
 
-std::expected<void, std::string> SqliteStorage::write_in_transaction(const WriteBatch& batch) {
-  auto& st = *statements_;
-  if (batch.genesis_validators_root) {
-    const int rc = st.get_gvr.step();
-    std::optional<Bytes32> stored;
-    if (rc == SQLITE_ROW) stored = st.get_gvr.column_blob<32>(0);
-    st.get_gvr.reset();
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Error(db_error(writer_, "cannot read the genesis root"));
-    if (stored && *stored != *batch.genesis_validators_root)
-      return Error("the database's genesis validators root is " + to_hex(*stored));
-    if (!stored)
-      if (auto r = st.insert_gvr.blob(1, *batch.genesis_validators_root).run(writer_, "genesis root"); !r) return r;
+DbResult<std::unique_ptr<Transaction>> SqliteStorage::begin(bool write) {
+  if (write && !writer_) return db_unavailable("slashing protection database " + path_ + " is open read-only");
+  Connection& c = write ? *writer_ : *reader_;
+  std::unique_lock lock(write ? writer_mutex_ : reader_mutex_);
+  if (write)
+    if (auto same = check_identity(); !same) return std::unexpected(same.error());
+  if (auto r = (write ? c.begin_write : c.begin_read).run(c.db, "cannot start a transaction on " + path_); !r) {
+    rollback_if_open(c.db);
+    return std::unexpected(r.error());
   }
-  for (const auto& v : batch.validators)
-    if (auto r = st.insert_validator.id(1, v.id).blob(2, v.pubkey).run(writer_, "validator"); !r) return r;
-  for (const auto& b : batch.blocks)
-    if (auto r = st.upsert_block.id(1, b.validator_id)
-                     .u64(2, b.block.slot)
-                     .opt_root(3, b.block.signing_root)
-                     .run(writer_, "block");
-        !r)
-      return r;
-  for (const auto& a : batch.attestations)
-    if (auto r = st.upsert_attestation.id(1, a.validator_id)
-                     .u64(2, a.attestation.source_epoch)
-                     .u64(3, a.attestation.target_epoch)
-                     .opt_root(4, a.attestation.signing_root)
-                     .run(writer_, "attestation");
-        !r)
-      return r;
-  // One statement per group of watermark columns: (validator, slot, source, target).
-  auto watermarks = [&](Stmt& stmt, std::int64_t id, const auto& slot, const auto& source, const auto& target) {
-    return stmt.id(1, id).opt_u64(2, slot).opt_u64(3, source).opt_u64(4, target).run(writer_, "watermarks");
-  };
-  for (const auto& w : batch.import_watermarks)
-    if (auto r = watermarks(st.import_watermarks, w.validator_id, w.min_slot, w.min_source, w.min_target); !r) return r;
-  for (const auto& p : batch.prunes) {
-    if (auto r = watermarks(st.prune_watermarks, p.validator_id, p.max_slot, p.max_source, p.max_target); !r) return r;
-    if (p.max_slot)
-      if (auto r = st.delete_blocks.id(1, p.validator_id).u64(2, *p.max_slot).run(writer_, "pruning"); !r) return r;
-    if (p.max_target)
-      if (auto r = st.delete_attestations.id(1, p.validator_id).u64(2, *p.max_target).run(writer_, "pruning"); !r)
-        return r;
-  }
-  return {};
+  return std::make_unique<Txn>(*this, c, std::move(lock), write);
 }
 
-std::expected<void, std::string> SqliteStorage::probe() {
-  if (!writer_) return Error("slashing protection database " + path_ + " is open read-only");
+DbResult<void> SqliteStorage::probe() {
+  if (!writer_) return db_unavailable("slashing protection database " + path_ + " is open read-only");
+  std::lock_guard lock(writer_mutex_);
+  if (auto same = check_identity(); !same) return same;
   // A real write (and fsync): a lock held elsewhere, a full disk or an I/O error makes it fail.
-  if (auto r = exec(writer_, "BEGIN IMMEDIATE; UPDATE schema_version SET version = version; COMMIT"); !r) {
-    rollback_if_open(writer_);
-    return Error("slashing protection database " + path_ + ": " + r.error());
+  if (auto r = exec(writer_->db, "BEGIN IMMEDIATE; UPDATE schema_version SET version = version; COMMIT"); !r) {
+    rollback_if_open(writer_->db);
+    return db_unavailable("slashing protection database " + path_ + ": " + r.error());
   }
-  return {};
-}
-
-std::expected<ScanSummary, std::string> SqliteStorage::scan(std::span<const Bytes48> pubkeys, const Visitor& visit) {
-  std::lock_guard lock(read_mutex_);
-  ScanSummary out;
-  if (auto r = exec(reader_, "BEGIN"); !r) return Error("cannot read " + path_ + ": " + r.error());
-  auto body = [&]() -> std::expected<void, std::string> {
-    auto gvr = prepare(reader_, "SELECT genesis_validators_root FROM metadata WHERE id = 1");
-    if (!gvr) return Error(gvr.error());
-    if (gvr->step() == SQLITE_ROW) out.genesis_validators_root = gvr->column_blob<32>(0);
-    auto max_id = prepare(reader_, "SELECT COALESCE(MAX(id), 0) FROM validators");
-    if (!max_id) return Error(max_id.error());
-    if (max_id->step() != SQLITE_ROW) return Error(db_error(reader_, "cannot read validators"));
-    out.max_validator_id = max_id->column_id(0);
-    if (pubkeys.empty()) return scan_all(visit);
-    for (const auto& pk : pubkeys)
-      if (auto r = scan_one(pk, visit); !r) return r;
-    return {};
-  }();
-  rollback_if_open(reader_);  // ends the read transaction
-  if (!body) return Error("cannot read " + path_ + ": " + body.error());
-  return out;
-}
-
-std::expected<void, std::string> SqliteStorage::scan_all(const Visitor& visit) {
-  // Four cursors ordered by validator id, merged: one validator's rows at a time.
-  struct Cursor {
-    Stmt stmt;
-    int rc = SQLITE_DONE;
-    const char* what;
-  };
-  const std::string sql[] = {
-      "SELECT id, pubkey FROM validators ORDER BY id",
-      "SELECT validator_id, slot, signing_root FROM signed_blocks ORDER BY validator_id, slot",
-      "SELECT validator_id, source_epoch, target_epoch, signing_root FROM signed_attestations "
-      "ORDER BY validator_id, target_epoch, source_epoch",
-      std::string("SELECT validator_id, ") + kWatermarkColumns + " FROM watermarks ORDER BY validator_id",
-  };
-  const char* names[] = {"validators", "signed_blocks", "signed_attestations", "watermarks"};
-  Cursor c[4];
-  for (int i = 0; i < 4; ++i) {
-    auto stmt = prepare(reader_, sql[i]);
-    if (!stmt) return Error(stmt.error());
-    c[i].stmt = std::move(*stmt);
-    c[i].what = names[i];
-    c[i].rc = c[i].stmt.step();
-  }
-  auto& [validators, blocks, atts, marks] = c;
-  // Calls `take` for each row of `cursor` belonging to validator `id`, skipping rows of unknown validators.
-  auto rows_of = [&](Cursor& cursor, std::int64_t id, auto take) -> std::expected<void, std::string> {
-    while (cursor.rc == SQLITE_ROW && cursor.stmt.column_id(0) <= id) {
-      if (cursor.stmt.column_id(0) == id) take(cursor.stmt);
-      cursor.rc = cursor.stmt.step();
-    }
-    if (cursor.rc != SQLITE_ROW && cursor.rc != SQLITE_DONE) return Error(db_error(reader_, cursor.what));
-    return {};
-  };
-  for (; validators.rc == SQLITE_ROW; validators.rc = validators.stmt.step()) {
-    const std::int64_t id = validators.stmt.column_id(0);
-    auto pk = validators.stmt.column_blob<48>(1);
-    if (!pk) return Error("validator " + std::to_string(id) + " has a malformed pubkey");
-    StoredValidator v{id, *pk, {}, {}, {}};
-    if (auto r = rows_of(blocks, id, [&](const Stmt& s) { v.blocks.push_back(block_row(s, 1)); }); !r) return r;
-    if (auto r = rows_of(atts, id, [&](const Stmt& s) { v.attestations.push_back(attestation_row(s, 1)); }); !r)
-      return r;
-    if (auto r = rows_of(marks, id, [&](const Stmt& s) { v.watermarks = watermark_row(s, 1); }); !r) return r;
-    visit(std::move(v));
-  }
-  if (validators.rc != SQLITE_DONE) return Error(db_error(reader_, "validators"));
-  return {};
-}
-
-std::expected<void, std::string> SqliteStorage::scan_one(const Bytes48& pubkey, const Visitor& visit) {
-  auto validator = prepare(reader_, "SELECT id FROM validators WHERE pubkey = ?1");
-  if (!validator) return Error(validator.error());
-  validator->blob(1, pubkey);
-  if (validator->step() != SQLITE_ROW) return {};  // unknown: left out
-  StoredValidator v{validator->column_id(0), pubkey, {}, {}, {}};
-  auto blocks = prepare(reader_, "SELECT slot, signing_root FROM signed_blocks WHERE validator_id = ?1 ORDER BY slot");
-  if (!blocks) return Error(blocks.error());
-  blocks->id(1, v.id);
-  int rc;
-  while ((rc = blocks->step()) == SQLITE_ROW) v.blocks.push_back(block_row(*blocks, 0));
-  if (rc != SQLITE_DONE) return Error(db_error(reader_, "signed_blocks"));
-  auto atts =
-      prepare(reader_,
-              "SELECT source_epoch, target_epoch, signing_root FROM signed_attestations WHERE validator_id = ?1 "
-              "ORDER BY target_epoch, source_epoch");
-  if (!atts) return Error(atts.error());
-  atts->id(1, v.id);
-  while ((rc = atts->step()) == SQLITE_ROW) v.attestations.push_back(attestation_row(*atts, 0));
-  if (rc != SQLITE_DONE) return Error(db_error(reader_, "signed_attestations"));
-  auto marks =
-      prepare(reader_, std::string("SELECT ") + kWatermarkColumns + " FROM watermarks WHERE validator_id = ?1");
-  if (!marks) return Error(marks.error());
-  marks->id(1, v.id);
-  if (marks->step() == SQLITE_ROW) v.watermarks = watermark_row(*marks, 0);
-  visit(std::move(v));
   return {};
 }
 

@@ -51,11 +51,13 @@ struct Options {
   std::uint64_t pruning_epochs_to_keep = 256;
   std::uint64_t slots_per_epoch = 32;
   std::chrono::seconds pruning_interval{3600};
-  /// Longest a caller waits for its group commit before it gets Unavailable (the disk hangs: fail closed).
+  /// Longest a caller waits for its decision before it gets Unavailable (a hung disk or database server: fail
+  /// closed); also the bound on every PostgreSQL operation, connecting included.
   std::chrono::milliseconds commit_timeout{5000};
-  /// A writer (the signer, an import) holds an exclusive lock on the database (a lock file beside it), so that
-  /// nothing changes the history behind a running signer's in-memory index. Read-only opens (export while the
-  /// signer runs) take no lock and can only export.
+  /// PostgreSQL: connections kept open, and so the decision transactions that may run at once.
+  unsigned database_pool_size = 4;
+  /// A read-only open (export while the signer runs, SQLite) takes no lock and can only export. Writers of one
+  /// SQLite database exclude each other (a lock on the database file itself); PostgreSQL takes any number.
   bool read_only = false;
 };
 
@@ -67,23 +69,24 @@ class SlashingProtection {
  public:
   virtual ~SlashingProtection() = default;
 
-  /// Opens (creating and migrating as needed) the database named by `url`: "sqlite:PATH". PATH's directory must
-  /// exist. A writer holds an exclusive lock on PATH.lock until destroyed; a second writer gets the error
-  /// "slashing protection database PATH is in use by another process". The whole unpruned history is loaded into
-  /// memory here. A new database has no genesis validators root until the first import or signature: importing an
-  /// empty interchange pins it.
+  /// Opens (creating and migrating as needed) the database named by `url`: "sqlite:PATH" (PATH's directory must
+  /// exist; a writer holds an exclusive lock on the file until destroyed, and a second writer gets "slashing
+  /// protection database PATH is in use by another process") or "postgresql://..." / "postgres://..." (libpq's URI;
+  /// shared by any number of signers). Every decision is made inside the database transaction that records it. A
+  /// new database has no genesis validators root until the first import or signature: importing an empty
+  /// interchange pins it.
   static std::expected<std::unique_ptr<SlashingProtection>, std::string> open(std::string_view url,
                                                                               const Options& options = {});
 
-  /// Checks `message` against the history and against every concurrent request, and if it is safe records it.
-  /// `done` is called exactly once, from any thread: with Sign only after the record is durable (group commit:
-  /// one transaction for all the requests that arrived meanwhile); with Refuse or Unavailable possibly at once,
-  /// on the calling thread. Checks for one validator are serialized; different validators never wait on each
-  /// other, and no lock is held while the caller signs. Re-signing the very same message (same slot and root,
-  /// or same source, target and root) is allowed.
-  /// `done` with Sign runs on the database writer thread, one call after another for a whole group commit: it must
-  /// be short and never block (hand the signing to another thread), and must not call import_interchange,
-  /// export_interchange or prune (they wait for that thread). Calling check_and_record from it is fine.
+  /// Checks `message` against the history and against every concurrent request (of this process or of any other
+  /// sharing the database), and if it is safe records it. `done` is called exactly once, from any thread: with Sign
+  /// or Refuse after the transaction that decided it committed (group commit: one transaction for all the requests
+  /// that arrived meanwhile); with Refuse or Unavailable possibly at once, on the calling thread. No lock is held
+  /// while the caller signs. Re-signing the very same message (same slot and root, or same source, target and
+  /// root) is allowed.
+  /// `done` runs on a database writer thread, one call after another for a whole batch: it must be short and never
+  /// block (hand the signing to another thread), and must not call import_interchange, export_interchange or
+  /// prune. Calling check_and_record from it is fine.
   virtual void check_and_record(const ProtectedMessage& message, std::move_only_function<void(Decision)> done) = 0;
 
   /// Merges an interchange (EIP-3076 v5) into the history. Refuses a different genesis validators root than the
@@ -96,15 +99,17 @@ class SlashingProtection {
   /// importer refuses what this database refuses. Consistent with every Sign decision made before the call.
   virtual std::expected<Interchange, std::string> export_interchange(std::span<const Bytes48> pubkeys = {}) = 0;
 
-  /// Whether the database answered its last read/write (for /healthcheck). False after a failed or late commit,
-  /// and then every check_and_record that would need a record answers Unavailable at once (refusals still
-  /// answer Refuse), until a probe of the database (about every commit_timeout, at most every second) or a commit
-  /// succeeds.
+  /// Whether the database answered its last transaction (for /healthcheck). False after a failed or late one, and
+  /// then every check_and_record answers Unavailable at once (another chain's root still Refuse), until a probe of
+  /// the database (about every commit_timeout, at most every second) or a transaction succeeds.
   virtual bool healthy() const = 0;
 
   /// Prunes now (it also runs every pruning_interval on a background thread, never blocking signing).
   virtual std::expected<void, std::string> prune() = 0;
 };
+
+/// `url` with any password replaced by "***" (for logs and messages).
+std::string redact_database_url(std::string_view url);
 
 /// One synthetic maximum block and maximum attestation per validator, signing roots dropped (EIP-3076
 /// "minification"): what importing slashable data safely amounts to.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <future>
 
 #include "scenarios.hpp"
+#include "support/postgres_cluster.hpp"
 
 namespace cachet::slashing::cases {
 
@@ -48,6 +50,50 @@ struct RawConnection {
     return v;
   }
   sqlite3* db = nullptr;
+};
+
+/// One fresh, empty database of either backend for a test: a SQLite file in a TempDir, or a new schema in a
+/// PostgreSQL database of the shared test server (schemas are cheap; the URL sets search_path).
+class TestDatabase {
+ public:
+  explicit TestDatabase(std::string backend) : backend_(std::move(backend)) {
+    if (postgres()) {
+      static const std::string database = test::shared_postgres().create_database("cachet_slashing_unit");
+      static std::atomic<int> counter{0};
+      schema_ = "t" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+      base_url_ = database;
+      EXPECT_EQ(scalar("CREATE SCHEMA " + schema_, false), 0);
+      url_ = base_url_ + "?options=-csearch_path%3D" + schema_;
+    } else {
+      url_ = dir_.url();
+    }
+  }
+  bool postgres() const { return backend_ == "postgres"; }
+  const std::string& url() const { return url_; }
+  /// A plain second connection's answer to `sql` (one integer), or -1.
+  std::int64_t scalar(const std::string& sql, bool in_schema = true) {
+    if (!postgres()) return RawConnection(dir_.db()).scalar(sql);
+    PGconn* c = PQconnectdb((in_schema ? url_ : base_url_).c_str());
+    PQsetNoticeProcessor(
+        c, [](void*, const char*) {}, nullptr);
+    PGresult* r = PQexec(c, sql.c_str());
+    std::int64_t v = -1;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) {
+      v = std::stoll(PQgetvalue(r, 0, 0));
+    } else if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+      v = 0;
+    } else {
+      ADD_FAILURE() << sql << ": " << PQerrorMessage(c);
+    }
+    PQclear(r);
+    PQfinish(c);
+    return v;
+  }
+
+ private:
+  std::string backend_;
+  TempDir dir_;
+  std::string schema_, base_url_, url_;
 };
 
 inline ProtectedMessage block(unsigned validator, std::uint64_t slot, std::uint64_t r, Bytes32 gvr = {}) {

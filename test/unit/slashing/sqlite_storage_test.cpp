@@ -1,4 +1,5 @@
-// The SQLite storage on its own: schema, encoding, merges, pruning, locking, read-only opens.
+// The SQLite storage on its own: encoding, the transaction primitives, migrations, the one-owner lock on the file
+// itself (not its name), and a database file deleted or replaced under a running signer.
 #include "../../../lib/slashing/sqlite_storage.hpp"
 
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@ using cases::RawConnection;
 using cases::root;
 using cases::TempDir;
 using namespace std::chrono_literals;
+using Kind = Decision::Kind;
 
 namespace {
 
@@ -22,6 +24,12 @@ std::unique_ptr<SqliteStorage> open_writer(const TempDir& dir) {
   auto s = SqliteStorage::open(dir.db(), false, 200ms);
   EXPECT_TRUE(s) << s.error();
   return s ? std::move(*s) : nullptr;
+}
+
+std::unique_ptr<Transaction> begin(Storage& s, bool write) {
+  auto t = s.begin(write);
+  EXPECT_TRUE(t) << t.error().message;
+  return t ? std::move(*t) : nullptr;
 }
 
 }  // namespace
@@ -34,150 +42,142 @@ TEST(SqliteStorage, U64EncodingIsAnOrderPreservingBijection) {
   EXPECT_EQ(encode_u64(kMax), INT64_MAX);
 }
 
-TEST(SqliteStorage, WritesAndReadsBackExtremeValues) {
+TEST(SqliteStorage, PrimitivesWriteAndReadBackExtremeValues) {
   TempDir dir;
   auto s = open_writer(dir);
-  WriteBatch batch;
-  batch.genesis_validators_root = root(5);
-  batch.validators = {{1, pubkey(1)}, {2, pubkey(2)}};
-  batch.blocks = {
-      {1, {kMax, root(1)}}, {1, {1ULL << 63, std::nullopt}}, {1, {0, root(2)}}, {2, {(1ULL << 63) - 1, {}}}};
-  batch.attestations = {{1, {kMax - 1, kMax, root(3)}}, {1, {0, 0, std::nullopt}}, {2, {kMax, kMax - 1, root(4)}}};
-  batch.import_watermarks = {{1, 0, kMax - 1, kMax}};
-  ASSERT_TRUE(s->write(batch));
-
-  auto snap = s->read({});
-  ASSERT_TRUE(snap) << snap.error();
-  EXPECT_EQ(snap->genesis_validators_root, root(5));
-  EXPECT_EQ(snap->max_validator_id, 2);
-  ASSERT_EQ(snap->validators.size(), 2u);
-  const auto& v1 = snap->validators[0];
-  EXPECT_EQ(v1.pubkey, pubkey(1));
-  ASSERT_EQ(v1.blocks.size(), 3u);  // in unsigned order
-  EXPECT_EQ(v1.blocks[0].slot, 0u);
-  EXPECT_EQ(v1.blocks[0].signing_root, root(2));
-  EXPECT_EQ(v1.blocks[1].slot, 1ULL << 63);
-  EXPECT_FALSE(v1.blocks[1].signing_root);
-  EXPECT_EQ(v1.blocks[2].slot, kMax);
-  ASSERT_EQ(v1.attestations.size(), 2u);
-  EXPECT_EQ(v1.attestations[1].source_epoch, kMax - 1);
-  EXPECT_EQ(v1.attestations[1].target_epoch, kMax);
-  EXPECT_EQ(v1.watermarks.import_min_slot, 0u);
-  EXPECT_EQ(v1.watermarks.import_min_target, kMax);
-  EXPECT_FALSE(v1.watermarks.pruned_max_slot);
-  EXPECT_EQ(snap->validators[1].attestations[0].source_epoch, kMax);
-
-  // One validator by pubkey; unknown pubkeys are left out.
-  const Bytes48 wanted[] = {pubkey(2), pubkey(9)};
-  auto one = s->read(wanted);
-  ASSERT_TRUE(one);
-  ASSERT_EQ(one->validators.size(), 1u);
-  EXPECT_EQ(one->validators[0].blocks[0].slot, (1ULL << 63) - 1);
+  {
+    auto t = begin(*s, true);
+    ASSERT_TRUE(t->insert_genesis_root(root(5)));
+    ASSERT_TRUE(t->insert_genesis_root(root(6)));  // the first one stays
+    const Bytes48 pks[] = {pubkey(1), pubkey(2)};
+    auto ids = t->lock_validators(pks, true);
+    ASSERT_TRUE(ids);
+    const std::int64_t a = *(*ids)[0], b = *(*ids)[1];
+    ASSERT_TRUE(t->insert_signed(
+        std::vector<std::pair<std::int64_t, SignedBlock>>{{a, {kMax, root(1)}}, {a, {0, root(2)}}, {b, {5, {}}}},
+        std::vector<std::pair<std::int64_t, SignedAttestation>>{{a, {kMax - 1, kMax, root(3)}}, {b, {0, 0, {}}}}));
+    ASSERT_TRUE(t->commit());
+  }
+  auto t = begin(*s, false);
+  EXPECT_EQ(t->genesis_root().value(), root(5));
+  auto listed = t->list_validators(0, 10);
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].second, pubkey(1));
+  const std::int64_t ids[] = {(*listed)[0].first};
+  auto rows = t->read_full(ids);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->blocks.size(), 2u);  // in unsigned order
+  EXPECT_EQ(rows->blocks[0].second.slot, 0u);
+  EXPECT_EQ(rows->blocks[1].second.slot, kMax);
+  ASSERT_EQ(rows->attestations.size(), 1u);
+  EXPECT_EQ(rows->attestations[0].second.target_epoch, kMax);
+  // The relevant read finds the same-target row and the surrounding one, nothing else.
+  const RelevantQuery q[] = {{ids[0], false, 0, kMax - 2, kMax}, {ids[0], true, kMax, 0, 0}};
+  auto relevant = t->read_relevant(q);
+  ASSERT_TRUE(relevant);
+  EXPECT_EQ(relevant->attestations.size(), 1u);
+  EXPECT_EQ(relevant->blocks.size(), 1u);
 }
 
-TEST(SqliteStorage, UpsertsMergeRootsAndPruningDeletesUpToTheWatermark) {
+TEST(SqliteStorage, TheBackstopRefusesASecondRootAtOneTargetOrSlot) {
   TempDir dir;
   auto s = open_writer(dir);
-  WriteBatch first;
-  first.validators = {{1, pubkey(1)}};
-  first.blocks = {{1, {10, root(1)}}, {1, {11, root(1)}}, {1, {12, std::nullopt}}, {1, {40, root(1)}}};
-  first.attestations = {{1, {1, 2, root(1)}}, {1, {2, 3, root(1)}}, {1, {3, 9, root(1)}}};
-  ASSERT_TRUE(s->write(first));
-  WriteBatch second;
-  second.blocks = {{1, {10, root(1)}}, {1, {11, root(2)}}, {1, {12, root(1)}}};
-  second.attestations = {{1, {1, 2, root(1)}}, {1, {2, 3, std::nullopt}}};
-  second.prunes = {{1, 10, 1, 2}};
-  ASSERT_TRUE(s->write(second));
-  auto snap = s->read({});
-  ASSERT_TRUE(snap);
-  const auto& v = snap->validators.at(0);
-  ASSERT_EQ(v.blocks.size(), 3u);  // slot 10 pruned
-  EXPECT_EQ(v.blocks[0].slot, 11u);
-  EXPECT_FALSE(v.blocks[0].signing_root);  // two roots: unknown
-  EXPECT_FALSE(v.blocks[1].signing_root);  // unknown stays unknown
-  ASSERT_EQ(v.attestations.size(), 2u);    // (1, 2) pruned
-  EXPECT_FALSE(v.attestations[0].signing_root);
-  EXPECT_EQ(v.attestations[1].signing_root, root(1));
-  EXPECT_EQ(v.watermarks.pruned_max_slot, 10u);
-  EXPECT_EQ(v.watermarks.pruned_max_source, 1u);
-  EXPECT_EQ(v.watermarks.pruned_max_target, 2u);
-  EXPECT_FALSE(v.watermarks.import_min_slot);
+  auto t = begin(*s, true);
+  const Bytes48 pks[] = {pubkey(1)};
+  const std::int64_t id = *t->lock_validators(pks, true).value()[0];
+  ASSERT_TRUE(t->insert_signed({}, std::vector<std::pair<std::int64_t, SignedAttestation>>{{id, {1, 5, root(1)}}}));
+  auto second = t->insert_signed({}, std::vector<std::pair<std::int64_t, SignedAttestation>>{{id, {2, 5, root(2)}}});
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().kind, DbError::Kind::Retryable);
+  auto block =
+      t->insert_signed(std::vector<std::pair<std::int64_t, SignedBlock>>{{id, {9, root(1)}}, {id, {9, root(2)}}}, {});
+  EXPECT_FALSE(block);
 }
 
-TEST(SqliteStorage, AFailingBatchWritesNothing) {
+TEST(SqliteStorage, SchemaOneIsMigratedAndItsDoubleVotesLoseTheirRoots) {
   TempDir dir;
+  {
+    RawConnection raw(dir.db());
+    // A version-1 database as the previous cachet wrote it, with an imported double vote (two roots at target 5).
+    const std::string sql =
+        "CREATE TABLE schema_version(version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);"
+        "CREATE TABLE metadata(id INTEGER PRIMARY KEY, genesis_validators_root BLOB NOT NULL);"
+        "CREATE TABLE validators(id INTEGER PRIMARY KEY, pubkey BLOB NOT NULL UNIQUE);"
+        "CREATE TABLE signed_blocks(validator_id INTEGER NOT NULL, slot INTEGER NOT NULL, "
+        "signing_root BLOB, PRIMARY KEY (validator_id, slot)) WITHOUT ROWID;"
+        "CREATE TABLE signed_attestations(validator_id INTEGER NOT NULL, source_epoch INTEGER NOT NULL,"
+        " target_epoch INTEGER NOT NULL, signing_root BLOB,"
+        " PRIMARY KEY (validator_id, target_epoch, source_epoch)) WITHOUT ROWID;"
+        "CREATE TABLE watermarks(validator_id INTEGER PRIMARY KEY, import_min_slot INTEGER,"
+        " import_min_source INTEGER, import_min_target INTEGER, pruned_max_slot INTEGER,"
+        " pruned_max_source INTEGER, pruned_max_target INTEGER);"
+        "INSERT INTO validators VALUES (1, x'" +
+        to_hex(pubkey(1), false) +
+        "');"
+        "INSERT INTO signed_attestations VALUES (1, 1, 5, x'" +
+        to_hex(root(1), false) + "'), (1, 2, 5, x'" + to_hex(root(2), false) + "');";
+    ASSERT_EQ(raw.exec(sql.c_str()), SQLITE_OK);
+  }
   auto s = open_writer(dir);
-  WriteBatch first;
-  first.genesis_validators_root = root(1);
-  ASSERT_TRUE(s->write(first));
-  WriteBatch bad;
-  bad.genesis_validators_root = root(2);  // differs from the stored one: the whole batch fails
-  bad.validators = {{1, pubkey(1)}};
-  bad.blocks = {{1, {10, root(1)}}};
-  auto r = s->write(bad);
-  ASSERT_FALSE(r);
-  EXPECT_NE(r.error().find("genesis"), std::string::npos) << r.error();
-  WriteBatch orphan;  // a row for a validator that does not exist: the foreign key fails it
-  orphan.blocks = {{7, {10, root(1)}}};
-  EXPECT_FALSE(s->write(orphan));
-  auto snap = s->read({});
-  ASSERT_TRUE(snap);
-  EXPECT_TRUE(snap->validators.empty());
-  EXPECT_EQ(snap->genesis_validators_root, root(1));
-  EXPECT_TRUE(s->probe());  // and the connection still works
-}
-
-TEST(SqliteStorage, SchemaIsVersionedAndMigratedOnce) {
-  TempDir dir;
-  { auto s = open_writer(dir); }
-  { auto s = open_writer(dir); }  // reopening does not migrate again
+  ASSERT_TRUE(s);
   RawConnection raw(dir.db());
-  EXPECT_EQ(raw.scalar("SELECT count(*) FROM schema_version"), 1);
-  EXPECT_EQ(raw.scalar("SELECT MAX(version) FROM schema_version"), SqliteStorage::latest_schema_version());
-  EXPECT_EQ(raw.scalar("SELECT count(*) FROM sqlite_master WHERE name IN ('metadata', 'validators', "
-                       "'signed_blocks', 'signed_attestations', 'watermarks')"),
-            5);
-  // Persistent settings: WAL.
-  EXPECT_EQ(raw.scalar("SELECT journal_mode = 'wal' FROM pragma_journal_mode"), 1);
-  // A database from a newer cachet is refused, not written.
+  EXPECT_EQ(raw.scalar("SELECT max(version) FROM schema_version"), SqliteStorage::latest_schema_version());
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM signed_attestations WHERE signing_root IS NULL"), 2);
+  // A newer schema than this binary knows is refused, not written.
   ASSERT_EQ(raw.exec("INSERT INTO schema_version VALUES (99)"), SQLITE_OK);
+  s.reset();
   auto newer = SqliteStorage::open(dir.db(), false, 100ms);
   ASSERT_FALSE(newer);
   EXPECT_NE(newer.error().find("newer"), std::string::npos) << newer.error();
-  auto newer_ro = SqliteStorage::open(dir.db(), true, 100ms);
-  ASSERT_FALSE(newer_ro);
+  EXPECT_FALSE(SqliteStorage::open(dir.db(), true, 100ms));
 }
 
-TEST(SqliteStorage, LockFileKeepsASecondWriterOutButNotReaders) {
+TEST(SqliteStorage, TheLockIsOnTheFileNotItsName) {
   TempDir dir;
   auto s = open_writer(dir);
-  auto second = SqliteStorage::open(dir.db(), false, 100ms);
-  ASSERT_FALSE(second);
-  EXPECT_EQ(second.error(), "slashing protection database " + dir.db() + " is in use by another process");
-  auto reader = SqliteStorage::open(dir.db(), true, 100ms);
+  const auto link = (dir.path() / "hard.sqlite").string();
+  const auto sym = (dir.path() / "sym.sqlite").string();
+  std::filesystem::create_hard_link(dir.db(), link);
+  std::filesystem::create_symlink(dir.db(), sym);
+  for (const auto& path : {dir.db(), link, sym}) {
+    auto second = SqliteStorage::open(path, false, 100ms);
+    ASSERT_FALSE(second) << path;
+    EXPECT_EQ(second.error(), "slashing protection database " + path + " is in use by another process");
+  }
+  auto reader = SqliteStorage::open(dir.db(), true, 100ms);  // exports still work beside the signer
   ASSERT_TRUE(reader) << reader.error();
-  EXPECT_TRUE((*reader)->read({}));
-  EXPECT_FALSE((*reader)->write(WriteBatch{}));
+  EXPECT_TRUE((*reader)->begin(false));
+  EXPECT_FALSE((*reader)->begin(true));
   EXPECT_FALSE((*reader)->probe());
+  reader->reset();
   s.reset();  // the lock goes with the writer
-  EXPECT_TRUE(SqliteStorage::open(dir.db(), false, 100ms));
+  auto again = SqliteStorage::open(link, false, 100ms);
+  EXPECT_TRUE(again) << again.error();
 }
 
-TEST(SqliteStorage, ReadOnlyOpenOfAClosedDatabase) {
-  TempDir dir;
-  {
-    auto s = open_writer(dir);
-    WriteBatch b;
-    b.validators = {{1, pubkey(1)}};
-    b.blocks = {{1, {3, root(3)}}};
-    ASSERT_TRUE(s->write(b));
+TEST(SqliteStorage, ADatabaseDeletedOrReplacedUnderTheSignerIsUnavailable) {
+  for (bool replace : {false, true}) {
+    TempDir dir;
+    Options options;
+    options.commit_timeout = 500ms;
+    auto p = SlashingProtection::open(dir.url(), options);
+    ASSERT_TRUE(p) << p.error();
+    ASSERT_EQ(cases::decide(**p, cases::attestation(0, 1, 2, 1)).kind, Kind::Sign);
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(dir.db() + suffix);
+    if (replace) {
+      RawConnection fresh(dir.db());  // another, empty database under the same name
+      fresh.exec("CREATE TABLE x(y)");
+    }
+    // Neither the double vote nor anything else is signed into a file nobody will ever read again.
+    auto d = cases::decide(**p, cases::attestation(0, 1, 2, 2));
+    EXPECT_EQ(d.kind, Kind::Unavailable) << d.message;
+    EXPECT_NE(d.message.find(replace ? "replaced" : "gone"), std::string::npos) << d.message;
+    EXPECT_FALSE((*p)->healthy());
+    std::this_thread::sleep_for(700ms);  // probes keep failing: it stays down
+    EXPECT_FALSE((*p)->healthy());
+    EXPECT_EQ(cases::decide(**p, cases::attestation(1, 1, 2, 1)).kind, Kind::Unavailable);
   }
-  auto reader = SqliteStorage::open(dir.db(), true, 100ms);
-  ASSERT_TRUE(reader) << reader.error();
-  auto snap = (*reader)->read({});
-  ASSERT_TRUE(snap) << snap.error();
-  ASSERT_EQ(snap->validators.size(), 1u);
-  EXPECT_EQ(snap->validators[0].blocks.at(0).slot, 3u);
 }
 
 TEST(SqliteStorage, OpenErrorsSayWhatIsWrong) {
@@ -201,17 +201,17 @@ TEST(SqliteStorage, OpenErrorsSayWhatIsWrong) {
   EXPECT_EQ(other.scalar("SELECT count(*) FROM sqlite_master"), 1);  // left as it was
 }
 
-TEST(SqliteStorage, ProbeFailsWhileAnotherConnectionHoldsTheWriteLock) {
+TEST(SqliteStorage, ProbeAndWritesFailWhileAnotherConnectionHoldsTheWriteLock) {
   TempDir dir;
   auto s = open_writer(dir);
   EXPECT_TRUE(s->probe());
   RawConnection other(dir.db());
   ASSERT_EQ(other.exec("BEGIN EXCLUSIVE"), SQLITE_OK);
   EXPECT_FALSE(s->probe());
-  WriteBatch b;
-  b.validators = {{1, pubkey(1)}};
-  EXPECT_FALSE(s->write(b));
+  auto t = s->begin(true);
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().kind, DbError::Kind::Unavailable);
   ASSERT_EQ(other.exec("COMMIT"), SQLITE_OK);
   EXPECT_TRUE(s->probe());
-  EXPECT_TRUE(s->write(b));
+  EXPECT_TRUE(s->begin(true));
 }
