@@ -6,6 +6,7 @@
 #   bench/load.sh                       # 64 keys, about 2.5 minutes
 #   bench/load.sh --keys 1000           # also --keys 10000
 #   bench/load.sh --build-dir build-bench --seconds 10 --compare-slashing-protection
+#   bench/load.sh --postgres-comparison-only    # PostgreSQL vs SQLite only, about 1.5 minutes
 #
 # Options:
 #   --keys N                     keystores (default 64), cached in /tmp/cachet-bench-keys-N (pbkdf2, c = 16: the
@@ -22,6 +23,11 @@
 #   --port P                     signing port on 127.0.0.1 (default 28080; metrics on P+1)
 #   --slashing-protection-enabled=false   run the whole test with slashing protection off
 #   --compare-slashing-protection         also run the attestation workload with it off, for the on/off ratio
+#   --compare-postgres           also run the attestation workload with the slashing database in PostgreSQL (a
+#                                private cluster on loopback, scripts/postgres-test-cluster.sh) and in SQLite, with
+#                                one signer and with two (PostgreSQL: one shared database; SQLite: one each), the
+#                                keys split between two clients; prints the PostgreSQL/SQLite ratios
+#   --postgres-comparison-only   only those runs (and the raw baseline)
 #   --no-pinned                  skip the pinned configuration (server on core 0, client on core 1)
 #   --no-overload                skip the overload run (a signer with --max-queued-requests 64, offered twice its
 #                                peak over 256 connections: the excess must get 503 at once, not time out)
@@ -51,6 +57,8 @@ SLASHING=true
 COMPARE_SP=0
 PINNED=1
 OVERLOAD=1
+COMPARE_PG=0
+PG_ONLY=0
 RSS_ONLY=0
 OUT=""
 
@@ -72,6 +80,8 @@ while (($#)); do
     --compare-slashing-protection) COMPARE_SP=1 ;;
     --no-pinned) PINNED=0 ;;
     --no-overload) OVERLOAD=0 ;;
+    --compare-postgres) COMPARE_PG=1 ;;
+    --postgres-comparison-only) COMPARE_PG=1 PG_ONLY=1 ;;
     --rss-only) RSS_ONLY=1 ;;
     --out) OUT=$2; shift ;;
     -h | --help) usage; exit 0 ;;
@@ -130,20 +140,25 @@ fi
 PUBKEYS=$KEY_DIR/pubkeys.txt
 
 # --- the signer --------------------------------------------------------------------------------------------------
-SERVER_PID=""
+SERVER_PID=""   # the signer started last
+SERVER_PIDS=()  # every signer running
 DATA_DIRS=()
+PG_DIR=""
 stop_server() {
-  if [[ -n $SERVER_PID ]]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-  fi
+  local pid
+  for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${SERVER_PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  SERVER_PID=""
+  SERVER_PIDS=()
 }
 cleanup() {
   stop_server
   ((${#DATA_DIRS[@]})) && rm -rf "${DATA_DIRS[@]}"
+  [[ -n $PG_DIR ]] && "$ROOT/scripts/postgres-test-cluster.sh" stop "$PG_DIR"
   return 0
 }
 trap cleanup EXIT
@@ -154,17 +169,19 @@ rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; 
 hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # start_server NAME CPU(""=any) WORKERS(""=default) SLASHING(true|false) [EXTRA SIGNER ARGS...]
+# Signing port $SERVER_PORT (default --port), metrics on the next one.
 start_server() {
-  local name=$1 cpu=$2 workers=$3 sp=$4
+  local name=$1 cpu=$2 workers=$3 sp=$4 port=${SERVER_PORT:-$PORT}
+  local metrics_port=$((port + 1))
   shift 4
-  if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/upcheck"; then
-    echo "load.sh: something already answers on 127.0.0.1:$PORT (give --port)" >&2
+  if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/upcheck"; then
+    echo "load.sh: something already answers on 127.0.0.1:$port (give --port)" >&2
     exit 1
   fi
   local data
   data=$(mktemp -d /tmp/cachet-bench-data.XXXXXX)
   DATA_DIRS+=("$data")
-  local cmd=("$CACHET" --host 127.0.0.1 --port "$PORT" --metrics-host 127.0.0.1 --metrics-port "$METRICS_PORT"
+  local cmd=("$CACHET" --host 127.0.0.1 --port "$port" --metrics-host 127.0.0.1 --metrics-port "$metrics_port"
     --data-dir "$data" --keystores-path "$KEY_DIR/keys" --keystores-passwords-path "$KEY_DIR/passwords")
   # Passed only to turn it off: the signer's default is on (and an older signer without the flag still runs).
   [[ $sp == false ]] && cmd+=(--slashing-protection-enabled=false)
@@ -175,6 +192,7 @@ start_server() {
   local t0=$SECONDS
   "${cmd[@]}" >"$OUT/server-$name.log" 2>&1 &
   SERVER_PID=$!
+  SERVER_PIDS+=("$SERVER_PID")
   local loaded=""
   for _ in $(seq 6000); do  # up to 10 minutes (10,000 keys)
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -183,7 +201,7 @@ start_server() {
       SERVER_PID=""
       exit 1
     fi
-    loaded=$(curl -s --max-time 1 "http://127.0.0.1:$PORT/health" | sed -n 's/.*"keys_loaded":\([0-9]*\).*/\1/p') || true
+    loaded=$(curl -s --max-time 1 "http://127.0.0.1:$port/health" | sed -n 's/.*"keys_loaded":\([0-9]*\).*/\1/p') || true
     [[ $loaded == "$KEYS" ]] && break
     sleep 0.1
   done
@@ -194,7 +212,7 @@ start_server() {
   # What the signer says it runs with (its start-up line), not what was asked for.
   SERVER_SP=$(sed -n 's/.*slashing-protection=\([A-Za-z]*\).*/\1/p' "$OUT/server-$name.log" | head -1 | tr A-Z a-z)
   SERVER_SP=${SERVER_SP:-"?"}
-  METRICS_RSS=$(curl -s --max-time 2 "http://127.0.0.1:$METRICS_PORT/metrics" |
+  METRICS_RSS=$(curl -s --max-time 2 "http://127.0.0.1:$metrics_port/metrics" |
     awk '/^process_resident_memory_bytes/ {printf "%.0f", $2}' || true)
   log "signer up ($name: cpu ${cpu:-any}, workers ${workers:-all}, slashing protection $SERVER_SP): $KEYS keys in ~${START_S}s," \
     "VmRSS $((RSS_START_KIB / 1024)) MiB"
@@ -247,16 +265,59 @@ run_load() {
     log "$(grep '^summary:' "$file" || echo "run $RUN: no summary (see $file)")"
     files+=("$file")
   done
-  local signs loop
-  signs=$(median signs_per_s "${files[@]}")
-  loop=closed
+  local loop=closed
   [[ $rate != 0 ]] && loop="open@${rate%.*}/s"
+  add_row "$config" "$sp" "$workload" "$mode" "$loop" "$conns" "$ref" "${files[@]}"
+}
+# add_row CONFIG SP WORKLOAD MODE LOOP CONNECTIONS REFERENCE FILE...: one table row from the runs' outputs (medians;
+# 503s and errors summed); sets LAST_SIGNS
+add_row() {
+  local config=$1 sp=$2 workload=$3 mode=$4 loop=$5 conns=$6 ref=$7
+  shift 7
+  local signs
+  signs=$(median signs_per_s "$@")
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$config" "$sp" "$workload" "$mode" "$loop" \
-    "$conns" "${signs:-0}" "$(median latency_p50_us "${files[@]}")" "$(median latency_p99_us "${files[@]}")" \
-    "$(cat "${files[@]}" | awk -F= '/^status_503=/ {n += $2} END {print n + 0}')" \
-    "$(cat "${files[@]}" | awk -F= '/^(status_4xx|status_other|conn_errors|timeouts)=/ {n += $2} END {print n + 0}')" \
+    "$conns" "${signs:-0}" "$(median latency_p50_us "$@")" "$(median latency_p99_us "$@")" \
+    "$(cat "$@" | awk -F= '/^status_503=/ {n += $2} END {print n + 0}')" \
+    "$(cat "$@" | awk -F= '/^(status_4xx|status_other|conn_errors|timeouts)=/ {n += $2} END {print n + 0}')" \
     "$ref" >>"$ROWS"
   LAST_SIGNS=${signs:-0}
+}
+
+# run_load_pair CONFIG: unique attestations, closed loop, against two signers (--port and --port + 2) at once, each
+# driven by its own client with half of the keys and half of the connections. A run's figures: the two clients'
+# signs/s summed, the larger of their latency percentiles.
+run_load_pair() {
+  local config=$1 conns=$((CONNECTIONS / 2)) half=$((KEYS / 2))
+  ((conns > 0)) || conns=1
+  head -n "$half" "$PUBKEYS" >"$OUT/pubkeys-1.txt"
+  tail -n +"$((half + 1))" "$PUBKEYS" >"$OUT/pubkeys-2.txt"
+  RUN=$((RUN + 1))
+  local files=() r i
+  for ((r = 1; r <= REPEAT; r++)); do
+    local clients=() pids=() file
+    for i in 1 2; do
+      file=$(printf '%s/load-%02d-%s-unique-attestation-%d-client%d.txt' "$OUT" "$RUN" "$config" "$r" "$i")
+      local cmd=("$BIN/cachet-load" --host 127.0.0.1 --port "$((PORT + 2 * (i - 1)))" --keys "$OUT/pubkeys-$i.txt"
+        --workload unique-attestation --connections "$conns" --duration "$RUN_SECONDS" --rate 0 --timeout 10)
+      echo "# ${cmd[*]}" >"$file"
+      "${cmd[@]}" >>"$file" 2>&1 &
+      pids+=($!)
+      clients+=("$file")
+    done
+    for i in "${pids[@]}"; do wait "$i" || true; done
+    file=$(printf '%s/load-%02d-%s-unique-attestation-%d.txt' "$OUT" "$RUN" "$config" "$r")
+    awk -F= '
+      /^signs_per_s=/ {signs += $2}
+      /^latency_p50_us=/ && $2 > p50 {p50 = $2}
+      /^latency_p99_us=/ && $2 > p99 {p99 = $2}
+      /^(status_503|status_4xx|status_other|conn_errors|timeouts)=/ {n[$1] += $2}
+      END {printf "signs_per_s=%.1f\nlatency_p50_us=%s\nlatency_p99_us=%s\n", signs, p50, p99
+           for (k in n) printf "%s=%d\n", k, n[k]}' "${clients[@]}" >"$file"
+    log "$config: $(grep -h '^summary:' "${clients[@]}" | tr '\n' ' ')"
+    files+=("$file")
+  done
+  add_row "$config" "$SERVER_SP" unique-attestation keep-alive closed "$((2 * conns))" all "${files[@]}"
 }
 # median KEY FILE...: the median of a key=value figure over the runs' files
 median() {
@@ -297,10 +358,13 @@ finish_server() {
   stop_server
 }
 
-start_server shared "" "" "$SLASHING"
-if ((RSS_ONLY)); then
+if ((PG_ONLY)); then
+  :
+elif ((RSS_ONLY)); then
+  start_server shared "" "" "$SLASHING"
   finish_server shared
 else
+  start_server shared "" "" "$SLASHING"
   run_config shared "" all 1
   PEAK_RANDAO=$(awk -F'\t' '$1 == "shared" && $3 == "unique-randao" && $4 == "keep-alive" && $5 == "closed" {print $7}' \
     "$ROWS" | head -1)
@@ -326,6 +390,41 @@ else
       finish_server pinned-sp-off
     fi
   fi
+fi
+
+# PostgreSQL vs SQLite: the same keys and unique attestations, one signer, then two signers (one shared PostgreSQL
+# database; SQLite cannot be shared between signers, so there each has its own).
+if ((COMPARE_PG)) && ((!RSS_ONLY)); then
+  PG_DIR=$(mktemp -d /tmp/cachet-bench-pg.XXXXXX)
+  log "starting a private PostgreSQL cluster in $PG_DIR ..."
+  PG_URL=$("$ROOT/scripts/postgres-test-cluster.sh" start "$PG_DIR")
+  new_pg_database() {
+    local name=bench_$1_$$_$RANDOM
+    psql -q "$PG_URL" -c "CREATE DATABASE $name" >/dev/null
+    echo "${PG_URL%/*}/$name"
+  }
+  start_server sqlite-x1 "" "" true
+  run_load sqlite-x1 "" all unique-attestation keep-alive 0 "$CONNECTIONS"
+  SQLITE_1=$LAST_SIGNS
+  finish_server sqlite-x1
+  start_server postgres-x1 "" "" true --slashing-protection-db-url "$(new_pg_database x1)"
+  run_load postgres-x1 "" all unique-attestation keep-alive 0 "$CONNECTIONS"
+  PG_1=$LAST_SIGNS
+  finish_server postgres-x1
+  SERVER_PORT=$PORT start_server sqlite-x2-a "" "" true
+  SERVER_PORT=$((PORT + 2)) start_server sqlite-x2-b "" "" true
+  run_load_pair sqlite-x2
+  SQLITE_2=$LAST_SIGNS
+  stop_server
+  db=$(new_pg_database x2)
+  SERVER_PORT=$PORT start_server postgres-x2-a "" "" true --slashing-protection-db-url "$db"
+  SERVER_PORT=$((PORT + 2)) start_server postgres-x2-b "" "" true --slashing-protection-db-url "$db"
+  run_load_pair postgres-x2
+  PG_2=$LAST_SIGNS
+  stop_server
+  PG_RATIOS=$(awk -v a="$PG_1" -v b="$SQLITE_1" -v c="$PG_2" -v d="$SQLITE_2" 'BEGIN {
+    printf "PostgreSQL/SQLite signs/s (unique attestations, closed loop): one signer %.0f/%.0f = %.2fx,", a, b, (b > 0 ? a / b : 0)
+    printf " two signers %.0f/%.0f = %.2fx", c, d, (d > 0 ? c / d : 0) }')
 fi
 
 # --- report ------------------------------------------------------------------------------------------------------
@@ -379,5 +478,6 @@ TABLE=$OUT/table.tsv
     echo "p99/sign: p99 latency over one raw signature on one core. errors: 4xx + other statuses + connection"
     echo "errors + timeouts. overload: --max-queued-requests 64, offered twice the shared unique-randao peak."
   fi
+  [[ -n ${PG_RATIOS:-} ]] && echo "$PG_RATIOS (target: >= 0.8x with 64 keys)"
   echo "outputs: $OUT"
 } | tee "$OUT/report.txt"
