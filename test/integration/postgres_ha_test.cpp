@@ -181,7 +181,8 @@ void expect_safe_and_recorded(const std::vector<Outcome>& outcomes, const Keysto
 std::pair<std::string, unsigned> database_health(std::uint16_t port) {
   auto r = HttpClient(port).get("/healthcheck");
   if (r.status == 0) return {"", 0};
-  for (const auto& check : json::parse(r.body).at("checks").as_array())
+  const auto body = json::parse(r.body);  // kept alive for the loop (a temporary would dangle)
+  for (const auto& check : body.at("checks").as_array())
     if (check.at("id").as_string() == "slashing-protection-db")
       return {std::string(check.at("status").as_string()), r.status};
   return {"", r.status};
