@@ -155,19 +155,25 @@ void ProtectionService::check_and_record(const ProtectedMessage& message,
 
 void ProtectionService::writer_loop() {
   std::vector<Pending> batch;
+  Clock::time_point last_probe{};
   for (;;) {
     {
       std::unique_lock lock(queue_mutex_);
       auto ready = [&] { return stopping_ || !queue_.empty(); };
       if (healthy_.load()) {
         writer_cv_.wait(lock, [&] { return ready() || !healthy_.load(); });
-      } else {
-        writer_cv_.wait_for(lock, probe_interval_, ready);
+      } else if (Clock::now() - last_probe < probe_interval_) {
+        // Unhealthy: probe at once (a stall that has passed costs no extra second of refusals), then every
+        // probe_interval.
+        writer_cv_.wait_until(lock, last_probe + probe_interval_, ready);
       }
       if (queue_.empty()) {
         if (stopping_) return;
         lock.unlock();
-        if (!healthy_.load() && storage_->probe()) mark(true);
+        if (!healthy_.load()) {
+          last_probe = Clock::now();
+          if (storage_->probe()) mark(true);
+        }
         continue;
       }
       const std::size_t n = std::min(queue_.size(), kMaxBatch);
