@@ -73,21 +73,30 @@ std::unexpected<DbError> PgConnection::broken(std::string message) {
   return db_unavailable(std::move(message));
 }
 
-DbResult<PgRows> PgConnection::finish(Clock::time_point deadline, std::string_view what) {
-  // Flush the request (non-blocking mode may leave part of it buffered).
+DbResult<void> PgConnection::flush(Clock::time_point deadline, std::string_view what) {
+  // Non-blocking mode may leave part of a request buffered.
   for (;;) {
     const int f = PQflush(conn_);
-    if (f == 0) break;
+    if (f == 0) return {};
     if (f < 0) return broken(std::string(what) + ": " + trimmed(PQerrorMessage(conn_)));
     if (!wait(true, deadline)) return broken(std::string(what) + ": PostgreSQL did not answer in time");
   }
+}
+
+DbResult<void> PgConnection::await_result(Clock::time_point deadline, std::string_view what) {
+  while (PQisBusy(conn_)) {
+    if (!wait(false, deadline)) return broken(std::string(what) + ": PostgreSQL did not answer in time");
+    if (!PQconsumeInput(conn_)) return broken(std::string(what) + ": " + trimmed(PQerrorMessage(conn_)));
+  }
+  return {};
+}
+
+DbResult<PgRows> PgConnection::finish(Clock::time_point deadline, std::string_view what) {
+  if (auto f = flush(deadline, what); !f) return std::unexpected(f.error());
   PgRows last;
   std::optional<DbError> error;
   for (;;) {
-    while (PQisBusy(conn_)) {
-      if (!wait(false, deadline)) return broken(std::string(what) + ": PostgreSQL did not answer in time");
-      if (!PQconsumeInput(conn_)) return broken(std::string(what) + ": " + trimmed(PQerrorMessage(conn_)));
-    }
+    if (auto a = await_result(deadline, what); !a) return std::unexpected(a.error());
     PGresult* r = PQgetResult(conn_);
     if (!r) break;
     const auto status = PQresultStatus(r);
@@ -148,6 +157,54 @@ DbResult<PgRows> PgConnection::exec_prepared(const std::string& name, const std:
                            0))
     return broken("PostgreSQL: " + trimmed(PQerrorMessage(conn_)));
   return finish(deadline, "PostgreSQL " + name);
+}
+
+DbResult<PgRows> PgConnection::pipeline(const std::vector<PgStatement>& statements, Clock::time_point deadline) {
+  if (!usable_) return db_unavailable("PostgreSQL connection is broken");
+  if (statements.empty()) return PgRows{};
+  if (PQenterPipelineMode(conn_) != 1) return broken("PostgreSQL: " + trimmed(PQerrorMessage(conn_)));
+  for (const auto& st : statements) {
+    Params p(st.params);
+    const int sent = st.prepared.empty()
+                         ? PQsendQueryParams(conn_, st.sql.c_str(), static_cast<int>(p.values.size()), nullptr,
+                                             p.values.data(), nullptr, nullptr, 0)
+                         : PQsendQueryPrepared(conn_, st.prepared.c_str(), static_cast<int>(p.values.size()),
+                                               p.values.data(), nullptr, nullptr, 0);
+    if (!sent) return broken("PostgreSQL: " + trimmed(PQerrorMessage(conn_)));
+  }
+  if (PQpipelineSync(conn_) != 1) return broken("PostgreSQL: " + trimmed(PQerrorMessage(conn_)));
+  if (auto f = flush(deadline, "PostgreSQL"); !f) return std::unexpected(f.error());
+  // Each statement's results end with a NULL; the sync's result ends the pipeline.
+  PgRows last;
+  std::optional<DbError> error;
+  for (std::size_t i = 0; i <= statements.size();) {
+    if (auto a = await_result(deadline, "PostgreSQL"); !a) return std::unexpected(a.error());
+    PGresult* r = PQgetResult(conn_);
+    if (!r) {
+      ++i;  // the end of statement i's results
+      continue;
+    }
+    const auto status = PQresultStatus(r);
+    if (status == PGRES_PIPELINE_SYNC) {
+      PQclear(r);
+      break;
+    }
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+      last = PgRows(r);
+      continue;
+    }
+    if (status != PGRES_PIPELINE_ABORTED && !error) {
+      const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+      error = DbError{state && pg_retryable_state(state) ? DbError::Kind::Retryable : DbError::Kind::Unavailable,
+                      "PostgreSQL " + (statements[std::min(i, statements.size() - 1)].prepared) + ": " +
+                          trimmed(PQresultErrorMessage(r))};
+    }
+    PQclear(r);
+  }
+  if (PQexitPipelineMode(conn_) != 1) usable_ = false;
+  if (PQstatus(conn_) != CONNECTION_OK) usable_ = false;
+  if (error) return std::unexpected(*error);
+  return last;
 }
 
 }  // namespace cachet::slashing::detail

@@ -36,6 +36,13 @@ class PgRows {
 /// A query parameter: text, or SQL NULL.
 using PgParam = std::optional<std::string>;
 
+/// One statement of a pipeline: a prepared statement's name, or SQL without parameters.
+struct PgStatement {
+  std::string prepared;  // empty: `sql`
+  std::string sql;
+  std::vector<PgParam> params;
+};
+
 class PgConnection {
  public:
   using Clock = std::chrono::steady_clock;
@@ -53,6 +60,10 @@ class PgConnection {
   DbResult<PgRows> exec_prepared(const std::string& name, const std::vector<PgParam>& params,
                                  Clock::time_point deadline);
 
+  /// Sends `statements` at once (libpq pipeline mode: one round trip) and returns the last one's rows. They run in
+  /// order; the first error is returned and the statements after it are skipped (PostgreSQL aborts the pipeline).
+  DbResult<PgRows> pipeline(const std::vector<PgStatement>& statements, Clock::time_point deadline);
+
   /// False once a call failed for a reason other than the statement itself (the connection is unusable).
   bool usable() const { return usable_; }
 
@@ -60,6 +71,10 @@ class PgConnection {
   explicit PgConnection(PGconn* c) : conn_(c) {}
   /// Sends what libpq buffered and collects the last result, all by `deadline`.
   DbResult<PgRows> finish(Clock::time_point deadline, std::string_view what);
+  /// Sends what libpq buffered, by `deadline`.
+  DbResult<void> flush(Clock::time_point deadline, std::string_view what);
+  /// Waits for input until libpq can hand out a result without blocking.
+  DbResult<void> await_result(Clock::time_point deadline, std::string_view what);
   /// Waits until the socket is readable (or writable) or the deadline passes.
   bool wait(bool for_write, Clock::time_point deadline);
   std::unexpected<DbError> broken(std::string message);

@@ -176,12 +176,17 @@ std::string redact_database_url(std::string_view url) {
          std::string(url.substr(authority_start + at));
 }
 
+/// Statements whose results are not needed (BEGIN, the locks, inserts) wait and go out with the next statement whose
+/// result is (libpq's pipeline mode): a decision costs three round trips (BEGIN + locks + ids, the rows, the inserts
+/// + COMMIT). They still run in order on the server, and an error in any of them fails the statement that sent it.
 class PostgresStorage::Txn final : public Transaction {
  public:
   Txn(PostgresStorage& storage, std::unique_ptr<PgConnection> c, bool write)
-      : storage_(storage), c_(std::move(c)), write_(write) {}
+      : storage_(storage), c_(std::move(c)), write_(write) {
+    pending_.push_back({{}, write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", {}});
+  }
   ~Txn() override {
-    if (!done_ && c_->usable()) (void)c_->exec("ROLLBACK", {}, deadline());
+    if (begun_ && !done_ && c_->usable()) (void)c_->exec("ROLLBACK", {}, deadline());
     storage_.release(std::move(c_));
   }
 
@@ -209,20 +214,33 @@ class PostgresStorage::Txn final : public Transaction {
       for (const auto& pk : pubkeys) keys.push_back(lock_key(pk));
       std::ranges::sort(keys);
       keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-      // Its own statement: the reads that follow take their snapshots after the locks are held.
-      auto locked = run("lock", {array_literal(keys, [](std::int64_t k) { return std::to_string(k); })});
-      if (!locked) return std::unexpected(locked.error());
+      // Its own statement, before any read: the reads that follow take their snapshots after the locks are held.
+      defer("lock", {array_literal(keys, [](std::int64_t k) { return std::to_string(k); })});
     }
     std::vector<Bytes48> list(pubkeys.begin(), pubkeys.end());
     const auto hex = array_literal(list, [](const Bytes48& pk) { return to_hex(pk, false); });
-    auto r = (create && write_) ? run("upsert_validators", {hex}) : run("find_validators", {hex});
-    if (!r) return std::unexpected(r.error());
-    for (int i = 0; i < r->size(); ++i) {
-      auto pk = from_hex_fixed<48>(r->text(i, 1));
-      if (!pk) return db_unavailable("a stored pubkey is malformed");
-      const auto at = std::ranges::lower_bound(pubkeys, *pk);
-      if (at != pubkeys.end() && *at == *pk) out[static_cast<std::size_t>(at - pubkeys.begin())] = r->i64(i, 0);
-    }
+    auto found = run("find_validators", {hex});
+    if (!found) return std::unexpected(found.error());
+    std::size_t known = 0;
+    auto take = [&](const PgRows& r) -> DbResult<void> {
+      for (int i = 0; i < r.size(); ++i) {
+        auto pk = from_hex_fixed<48>(r.text(i, 1));
+        if (!pk) return db_unavailable("a stored pubkey is malformed");
+        const auto at = std::ranges::lower_bound(pubkeys, *pk);
+        if (at != pubkeys.end() && *at == *pk) {
+          auto& slot = out[static_cast<std::size_t>(at - pubkeys.begin())];
+          if (!slot) ++known;
+          slot = r.i64(i, 0);
+        }
+      }
+      return {};
+    };
+    if (auto t = take(*found); !t) return std::unexpected(t.error());
+    if (known == pubkeys.size() || !(create && write_)) return out;
+    // New validators (their first message): rows created under the locks just taken.
+    auto added = run("upsert_validators", {hex});
+    if (!added) return std::unexpected(added.error());
+    if (auto t = take(*added); !t) return std::unexpected(t.error());
     return out;
   }
 
@@ -265,47 +283,56 @@ class PostgresStorage::Txn final : public Transaction {
     std::vector<std::pair<std::int64_t, SignedAttestation>> a(attestations.begin(), attestations.end());
     using B = std::pair<std::int64_t, SignedBlock>;
     using A = std::pair<std::int64_t, SignedAttestation>;
-    auto r = run("insert_rows", {array_literal(b, [](const B& x) { return std::to_string(x.first); }),
-                                 array_literal(b, [](const B& x) { return u64_text(x.second.slot); }),
-                                 array_literal(b, [](const B& x) { return root_element(x.second.signing_root); }),
-                                 array_literal(a, [](const A& x) { return std::to_string(x.first); }),
-                                 array_literal(a, [](const A& x) { return u64_text(x.second.source_epoch); }),
-                                 array_literal(a, [](const A& x) { return u64_text(x.second.target_epoch); }),
-                                 array_literal(a, [](const A& x) { return root_element(x.second.signing_root); })});
-    if (!r) return std::unexpected(r.error());
+    defer("insert_rows", {array_literal(b, [](const B& x) { return std::to_string(x.first); }),
+                          array_literal(b, [](const B& x) { return u64_text(x.second.slot); }),
+                          array_literal(b, [](const B& x) { return root_element(x.second.signing_root); }),
+                          array_literal(a, [](const A& x) { return std::to_string(x.first); }),
+                          array_literal(a, [](const A& x) { return u64_text(x.second.source_epoch); }),
+                          array_literal(a, [](const A& x) { return u64_text(x.second.target_epoch); }),
+                          array_literal(a, [](const A& x) { return root_element(x.second.signing_root); })});
     return {};
   }
 
   DbResult<void> replace_history(std::int64_t id, const StoredHistory& history) override {
-    if (auto r = run("delete_history", {std::to_string(id)}); !r) return std::unexpected(r.error());
+    defer("delete_history", {std::to_string(id)});
     if (auto r = insert_signed(history.blocks, history.attestations); !r) return r;
     const auto& w = history.watermarks;
     if (w == Watermarks{}) return {};
-    auto r = run("insert_watermarks",
-                 {std::to_string(id), opt_u64_param(w.import_min_slot), opt_u64_param(w.import_min_source),
-                  opt_u64_param(w.import_min_target), opt_u64_param(w.pruned_max_slot),
-                  opt_u64_param(w.pruned_max_source), opt_u64_param(w.pruned_max_target)});
-    if (!r) return std::unexpected(r.error());
+    defer("insert_watermarks",
+          {std::to_string(id), opt_u64_param(w.import_min_slot), opt_u64_param(w.import_min_source),
+           opt_u64_param(w.import_min_target), opt_u64_param(w.pruned_max_slot), opt_u64_param(w.pruned_max_source),
+           opt_u64_param(w.pruned_max_target)});
     return {};
   }
 
   DbResult<void> commit() override {
-    auto r = c_->exec("COMMIT", {}, deadline());
-    done_ = true;  // committed, or failed (then the server rolled back, or the connection is gone)
-    if (!r) return std::unexpected(r.error());
+    pending_.push_back({{}, "COMMIT", {}});
+    auto r = flush();
+    if (!r) return std::unexpected(r.error());  // the destructor's ROLLBACK ends the failed transaction
+    done_ = true;
     return {};
   }
 
  private:
   Clock::time_point deadline() const { return Clock::now() + storage_.timeout_; }
-  DbResult<PgRows> run(const char* name, const std::vector<PgParam>& params) {
-    return c_->exec_prepared(name, params, deadline());
+  void defer(const char* name, std::vector<PgParam> params) { pending_.push_back({name, {}, std::move(params)}); }
+  /// Sends everything deferred; the last statement's rows.
+  DbResult<PgRows> flush() {
+    begun_ = true;
+    auto r = c_->pipeline(pending_, deadline());
+    pending_.clear();
+    return r;
+  }
+  DbResult<PgRows> run(const char* name, std::vector<PgParam> params) {
+    defer(name, std::move(params));
+    return flush();
   }
 
   PostgresStorage& storage_;
   std::unique_ptr<PgConnection> c_;
   const bool write_;
-  bool done_ = false;
+  std::vector<PgStatement> pending_;
+  bool begun_ = false, done_ = false;
 };
 
 int PostgresStorage::latest_schema_version() { return kLatestVersion; }
@@ -411,15 +438,9 @@ void PostgresStorage::release(std::unique_ptr<PgConnection> c) {
 }
 
 DbResult<std::unique_ptr<Transaction>> PostgresStorage::begin(bool write) {
-  const auto deadline = Clock::now() + timeout_;
-  auto c = acquire(deadline);
+  auto c = acquire(Clock::now() + timeout_);
   if (!c) return std::unexpected(c.error());
-  auto r = (*c)->exec(write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", {}, deadline);
-  if (!r) {
-    release(std::move(*c));
-    return std::unexpected(r.error());
-  }
-  return std::make_unique<Txn>(*this, std::move(*c), write);
+  return std::make_unique<Txn>(*this, std::move(*c), write);  // BEGIN goes out with the first statement
 }
 
 DbResult<void> PostgresStorage::probe() {
