@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <cachet/eth/signing_request.hpp>
+#include <cachet/signing/signing_service.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -57,7 +58,7 @@ enum class Route { Sign, PublicKeys, Upcheck, Health, Healthcheck, Keystores, Re
 inline constexpr std::size_t kRouteCount = 8;
 std::string_view to_string(Route route);
 
-enum class SignStatus { Ok, BadRequest, NotFound, Refused, Unavailable };
+using signing::SignStatus;  // the signing service's outcomes label the metric
 inline constexpr std::size_t kSignStatusCount = 5;
 std::string_view to_string(SignStatus status);
 

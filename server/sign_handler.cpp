@@ -1,23 +1,16 @@
-// POST /api/v1/eth2/sign/{identifier}: the signer computes the signing root from the typed request itself
-// (never trusting a root it is sent) and signs it with the identified key on the signing pool. Blocks and
-// attestations pass slashing protection first: the signature leaves the process only once the record of it
-// is durable, and BLS signing runs while the record is being committed.
+// POST /api/v1/eth2/sign/{identifier}: the HTTP adapter over the signing service (lib/signing): it checks the
+// request's form, queues the work on the signing pool (shedding load at once when it is full), and turns the
+// service's outcome into an answer, a metric and, for refusals, a log line.
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <boost/json/parse.hpp>
-#include <boost/json/parse_options.hpp>
-#include <cachet/eth/signing_request.hpp>
+#include <cachet/signing/signing_service.hpp>
 
 #include "server/api.hpp"
 #include "server/content_negotiation.hpp"
 
 namespace cachet::server {
 namespace {
-
-// Deep enough for every request type (a full phase0/altair block nests about 8 levels), shallow enough that a
-// hostile body cannot recurse the parser into the ground.
-constexpr unsigned kMaxJsonDepth = 32;
 
 std::string short_key(std::string_view identifier) {
   return std::string(identifier.substr(0, std::min<std::size_t>(identifier.size(), 12)));
@@ -30,132 +23,81 @@ void refuse(Reply& reply, std::string_view rid, http::status status, std::string
   reply(error_response(status, reason));
 }
 
-Response signature_response(const crypto::Signature& signature, bool text) {
-  auto hex = to_hex(signature);
-  if (text) return text_response(http::status::ok, std::move(hex));
-  return json_response(http::status::ok, "{\"signature\":\"" + hex + "\"}");
-}
-
 Response unavailable(std::string message) {
   auto r = error_response(http::status::service_unavailable, std::move(message));
   r.headers.emplace_back(http::field::retry_after, "1");
   return r;
 }
 
-// A protected message: the slashing decision and the signature arrive in either order, from different threads;
-// whichever comes second answers.
-struct ProtectedSigning {
-  SignerContext& context;
-  std::shared_ptr<const keys::Key> key;
-  eth::SignType type;
-  bool text;
-  std::string id;
-  std::string rid;  // request id, for log lines
-  Reply reply;
-  std::chrono::steady_clock::time_point start;
-
-  std::atomic<int> pending{2};
-  std::atomic<bool> decided{false};
-  slashing::Decision decision;
-  crypto::Signature signature{};
-  bool signed_ = false;
-
-  void on_decision(slashing::Decision d) {
-    decision = std::move(d);
-    decided.store(true, std::memory_order_release);
-    arrive();
-  }
-  void on_signature(std::optional<crypto::Signature> s) {
-    if (s) {
-      signature = *s;
-      signed_ = true;
-    }
-    arrive();
-  }
-  void arrive() {
-    if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) finish();
-  }
-
-  void finish() {
-    const auto elapsed = std::chrono::steady_clock::now() - start;
-    switch (decision.kind) {
-      case slashing::Decision::Kind::Sign:
-        // The key may have been deleted while its record was committed; a deleted key's history has been
-        // exported already, so a signature released now could be slashable elsewhere.
-        if (context.keys.find(key->pubkey) != key) {
-          context.metrics.count_sign(type, SignStatus::NotFound, elapsed);
-          return refuse(reply, rid, http::status::not_found, id, eth::to_string(type), "key was deleted");
-        }
-        context.metrics.count_sign(type, SignStatus::Ok, elapsed);
-        return reply(signature_response(signature, text));
-      case slashing::Decision::Kind::Refuse:
-        context.metrics.count_sign(type, SignStatus::Refused, elapsed);
-        context.metrics.count_slashing_refusal(type, decision.reason_code);
-        return refuse(reply, rid, http::status::precondition_failed, id, eth::to_string(type),
-                      "slashing protection: " + decision.message);
-      case slashing::Decision::Kind::Unavailable:
-        context.metrics.count_sign(type, SignStatus::Unavailable, elapsed);
-        // The database's own error text stays in the log; the client learns what it can act on.
-        spdlog::warn("slashing protection unavailable: request_id={} {}", rid, decision.message);
-        return reply(unavailable("slashing protection database unavailable; retry later"));
+/// Calls `log(count)` at most once a second with how many events it stood for: under overload an event can happen
+/// thousands of times a second, and a line each would let the log eat the CPU the signer is short of.
+class RateLimitedLog {
+ public:
+  template <class F>
+  void event(F&& log) {
+    const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+    auto last = last_.load(std::memory_order_relaxed);
+    const auto count = unlogged_.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (now - last >= std::chrono::nanoseconds(std::chrono::seconds(1)).count() &&
+        last_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+      unlogged_.fetch_sub(count, std::memory_order_relaxed);
+      log(count);
     }
   }
+
+ private:
+  std::atomic<std::int64_t> last_{0};
+  std::atomic<std::uint64_t> unlogged_{0};
 };
 
-// The work done on the signing pool: parse, compute the root, check, sign.
+/// The service's outcome as an HTTP answer, counted.
+void answer(SignerContext& context, const signing::SignOutcome& out, bool text, std::string_view id,
+            std::string_view rid, Reply& reply) {
+  if (out.type) {
+    context.metrics.count_sign(*out.type, out.status, out.elapsed);
+  } else {
+    context.metrics.count_sign_unparsed(out.status);
+  }
+  const std::string_view type = out.type ? eth::to_string(*out.type) : std::string_view{};
+  switch (out.status) {
+    case signing::SignStatus::Ok: {
+      auto hex = to_hex(out.signature);
+      if (text) return reply(text_response(http::status::ok, std::move(hex)));
+      return reply(json_response(http::status::ok, "{\"signature\":\"" + hex + "\"}"));
+    }
+    case signing::SignStatus::BadRequest:
+      return refuse(reply, rid, http::status::bad_request, id, type, out.message);
+    case signing::SignStatus::NotFound:
+      return refuse(reply, rid, http::status::not_found, id, type, out.message);
+    case signing::SignStatus::Refused:
+      context.metrics.count_slashing_refusal(*out.type, out.refusal_reason);
+      return refuse(reply, rid, http::status::precondition_failed, id, type, out.message);
+    case signing::SignStatus::Unavailable: {
+      static RateLimitedLog log;
+      log.event([&](std::uint64_t count) {
+        spdlog::warn("slashing protection unavailable: {} request(s) answered 503 (last request_id={}): {}", count, rid,
+                     out.detail);
+      });
+      return reply(unavailable(out.message));
+    }
+  }
+}
+
+// The work done on the signing pool: everything from the key lookup to the signature, in the service.
 struct SignJob {
   SignerContext& context;
-  std::shared_ptr<const keys::Key> key;
+  crypto::PublicKey pubkey;
   std::string body;
   bool text;
   std::string id;
   std::string rid;  // request id, for log lines
   Reply reply;
-  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 
   void operator()() {
-    boost::json::parse_options options;
-    options.max_depth = kMaxJsonDepth;
-    boost::system::error_code ec;
-    auto json = boost::json::parse(body, ec, {}, options);
-    if (ec) {
-      context.metrics.count_sign_unparsed(SignStatus::BadRequest);
-      return refuse(reply, rid, http::status::bad_request, id, {}, "request body is not valid JSON: " + ec.message());
-    }
-
-    auto parsed = eth::parse_signing_request(json, context.network);
-    if (!parsed) {
-      const auto* type = json.is_object() ? json.as_object().if_contains("type") : nullptr;
-      std::string_view type_name = type && type->is_string() ? std::string_view(type->get_string()) : "";
-      context.metrics.count_sign_unparsed(SignStatus::BadRequest);
-      return refuse(reply, rid, http::status::bad_request, id, type_name, parsed.error().message);
-    }
-
-    const bool is_protected = parsed->block || parsed->attestation;
-    if (!is_protected || !context.slashing) {
-      const auto signature = key->secret.sign(context.hashed_messages.get(parsed->signing_root));
-      context.metrics.count_sign(parsed->type, SignStatus::Ok, std::chrono::steady_clock::now() - start);
-      return reply(signature_response(signature, text));
-    }
-    if (!parsed->genesis_validators_root) {
-      context.metrics.count_sign_unparsed(SignStatus::BadRequest);
-      return refuse(reply, rid, http::status::bad_request, id, eth::to_string(parsed->type),
-                    "fork_info.genesis_validators_root: missing");
-    }
-
-    slashing::ProtectedMessage message{key->pubkey, *parsed->genesis_validators_root, parsed->signing_root, {}};
-    if (parsed->block) {
-      message.what = slashing::BlockProposal{parsed->block->slot};
-    } else {
-      message.what = slashing::AttestationVote{parsed->attestation->source_epoch, parsed->attestation->target_epoch};
-    }
-    auto state = std::make_shared<ProtectedSigning>(context, key, parsed->type, text, std::move(id), std::move(rid),
-                                                    std::move(reply), start);
-    context.slashing->check_and_record(message, [state](slashing::Decision d) { state->on_decision(std::move(d)); });
-    // A refusal usually comes at once: then there is nothing to sign.
-    if (state->decided.load(std::memory_order_acquire) && state->decision.kind != slashing::Decision::Kind::Sign)
-      return state->on_signature(std::nullopt);
-    state->on_signature(key->secret.sign(context.hashed_messages.get(parsed->signing_root)));
+    auto& ctx = context;
+    ctx.signing.sign_request(pubkey, body,
+                             [&ctx, text = text, id = std::move(id), rid = std::move(rid), reply = std::move(reply)](
+                                 signing::SignOutcome out) mutable { answer(ctx, out, text, id, rid, reply); });
   }
 };
 
@@ -172,15 +114,8 @@ void handle_sign(SignerContext& context, std::string_view identifier, Request&& 
     return refuse(reply, rid, http::status::bad_request, identifier, {},
                   "identifier must be a 0x-prefixed 48-byte BLS public key in hex");
   }
-  auto key = context.keys.find(*pubkey);
-  if (!key) {
-    context.metrics.count_sign_unparsed(SignStatus::NotFound);
-    return refuse(reply, rid, http::status::not_found, identifier, {},
-                  "no key for public key " + std::string(identifier));
-  }
-
   SignJob job{context,
-              std::move(key),
+              *pubkey,
               std::move(request.body()),
               prefers_text_plain(request[http::field::accept]),
               std::string(identifier),
@@ -190,19 +125,11 @@ void handle_sign(SignerContext& context, std::string_view identifier, Request&& 
     // Shed load at once rather than let the request time out in a queue; the job (and its reply) is intact.
     context.metrics.shed_requests.inc();
     context.metrics.count_sign_unparsed(SignStatus::Unavailable);
-    // Under overload this happens thousands of times a second: log it once a second with a count, so that the
-    // log itself does not eat the CPU the signer is short of.
-    static std::atomic<std::int64_t> last_logged{0};
-    static std::atomic<std::uint64_t> unlogged{0};
-    const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-    auto last = last_logged.load(std::memory_order_relaxed);
-    const auto count = unlogged.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (now - last >= std::chrono::nanoseconds(std::chrono::seconds(1)).count() &&
-        last_logged.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
-      unlogged.fetch_sub(count, std::memory_order_relaxed);
+    static RateLimitedLog log;
+    log.event([&](std::uint64_t count) {
       spdlog::info("refused {} sign request(s): status=503 reason=signing queue full (last request_id={})", count,
                    job.rid);
-    }
+    });
     job.reply(unavailable("signer busy: too many requests queued"));
   }
 }

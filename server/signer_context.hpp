@@ -7,6 +7,7 @@
 #include <cachet/eth/network.hpp>
 #include <cachet/keys/key_store.hpp>
 #include <cachet/keys/managed_keystores.hpp>
+#include <cachet/signing/signing_service.hpp>
 #include <cachet/slashing/slashing_protection.hpp>
 #include <cstddef>
 
@@ -20,8 +21,8 @@ struct SignerContext {
   const eth::NetworkConfig& network;
   WorkPool& pool;
   Metrics& metrics;
-  /// hash_to_G2 of recent signing roots, shared by every key that signs the same root.
-  crypto::HashedMessageCache hashed_messages{4096};
+  /// The signing workflow (key, root, slashing protection, hash-to-curve cache, BLS) every sign route calls.
+  signing::SigningService& signing;
   /// Keystores that failed to load at start-up (reported by /healthcheck).
   std::atomic<std::size_t> key_load_failures{0};
 

@@ -10,6 +10,7 @@
 #include <cachet/eth/network.hpp>
 #include <cachet/keys/keystore_loader.hpp>
 #include <cachet/keys/managed_keystores.hpp>
+#include <cachet/signing/signing_service.hpp>
 #include <cachet/slashing/slashing_protection.hpp>
 #include <cachet/util/cpu.hpp>
 #include <cachet/util/durable_file.hpp>
@@ -135,7 +136,8 @@ int run_signer(const Options& opt) {
   server::WorkPool pool(workers, opt.max_queued_requests);
   // Keystore imports decrypt on their own threads, niced so that signing keeps the CPU during a large import.
   server::WorkPool import_pool(cores, 1 << 20, 10);
-  server::SignerContext context{keys, *network, pool, metrics};
+  signing::SigningService signing(keys, *network, protection.get());
+  server::SignerContext context{keys, *network, pool, metrics, signing};
   context.key_load_failures = load_failures;
   context.keystore_limits = limits;
   context.slashing = protection.get();
