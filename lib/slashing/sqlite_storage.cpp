@@ -340,11 +340,19 @@ class SqliteStorage::Txn final : public Transaction {
     std::vector<std::optional<std::int64_t>> out;
     out.reserve(pubkeys.size());
     for (const auto& pk : pubkeys) {
+      // Ids never change once assigned, and this process is the file's only writer: the writer keeps them (under
+      // the writer mutex this transaction holds) and asks the database once per validator.
+      if (write_)
+        if (auto known = storage_.ids_.find(pk); known != storage_.ids_.end()) {
+          out.push_back(known->second);
+          continue;
+        }
       if (create && write_)
         if (auto r = c_.insert_validator.blob(1, pk).run(c_.db, "validator"); !r) return std::unexpected(r.error());
       std::optional<std::int64_t> id;
       auto r = c_.validator_id.blob(1, pk).rows(c_.db, "validator", [&](const Stmt& s) { id = s.column_id(0); });
       if (!r) return std::unexpected(r.error());
+      if (id && write_) pending_ids_.emplace_back(pk, *id);  // kept once committed
       out.push_back(id);
     }
     return out;
@@ -436,7 +444,9 @@ class SqliteStorage::Txn final : public Transaction {
   DbResult<void> commit() override {
     if (write_)
       if (auto same = storage_.check_identity(); !same) return same;
-    return c_.commit.run(c_.db, "commit");
+    if (auto r = c_.commit.run(c_.db, "commit"); !r) return r;
+    for (const auto& [pk, id] : pending_ids_) storage_.ids_.emplace(pk, id);
+    return {};
   }
 
  private:
@@ -461,6 +471,7 @@ class SqliteStorage::Txn final : public Transaction {
   Connection& c_;
   std::unique_lock<std::mutex> lock_;
   const bool write_;
+  std::vector<std::pair<Bytes48, std::int64_t>> pending_ids_;  // ids read or created here, cached after commit
 };
 
 int SqliteStorage::latest_schema_version() { return kLatestVersion; }

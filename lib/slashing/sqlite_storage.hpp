@@ -26,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "storage.hpp"
 
@@ -63,6 +64,7 @@ class SqliteStorage final : public Storage {
   std::mutex writer_mutex_, reader_mutex_;  // one transaction per connection at a time
   std::unique_ptr<Connection> writer_;      // null when read-only
   std::unique_ptr<Connection> reader_;
+  std::unordered_map<Bytes48, std::int64_t, BytesHash> ids_;  // committed validator ids (writer_mutex_)
 };
 
 }  // namespace cachet::slashing::detail
