@@ -461,6 +461,44 @@ TEST(PostgresSharedDatabase, FailsClosedWhileTheDatabaseIsDownOrHungAndRecoversB
   EXPECT_EQ(s->stop(SIGTERM), 0) << s->log();
 }
 
+TEST(PostgresSharedDatabase, ImportWhileSignersRunBindsEveryInstanceAtOnce) {
+  // With PostgreSQL, import is allowed while signers run: nothing is decided from a signer's memory, so imported
+  // history must bind both instances from the next request on.
+  const TwoSigners signers(2, "import");
+  ASSERT_EQ(signers.failure(), "");
+  const auto& [keystores, db_url, a, b] = signers;
+  HttpClient to_a(a->port()), to_b(b->port());
+  const auto sign = [&](HttpClient& client, const std::string& body) {
+    return client.post("/api/v1/eth2/sign/" + keystores.keys[0].pubkey_hex, body).status;
+  };
+  ASSERT_EQ(sign(to_a, block_request(100, 1)), 200u);
+  ASSERT_EQ(sign(to_b, attestation_request(10, 11)), 200u);
+
+  // History from elsewhere: a block at slot 500 and a vote 40 -> 41, imported into the running pair's database.
+  slashing::Interchange history;
+  history.genesis_validators_root = *from_hex_fixed<32>(kGenesisValidatorsRoot);
+  history.data.push_back(
+      {*from_hex_fixed<48>(keystores.keys[0].pubkey_hex), {{500, std::nullopt}}, {{40, 41, std::nullopt}}});
+  const auto file = keystores.dir.path() / "history.json";
+  write_file(file, slashing::serialize_interchange(history));
+  auto imported =
+      run_cachet({"slashing-protection", "import", "--from", file.string(), "--slashing-protection-db-url", db_url});
+  ASSERT_EQ(imported.exit_code, 0) << imported.output;
+
+  for (auto* client : {&to_a, &to_b}) {
+    EXPECT_EQ(sign(*client, block_request(500, 1)), 412u) << "the imported slot";
+    EXPECT_EQ(sign(*client, block_request(499, 1)), 412u) << "below the imported slot";
+    EXPECT_EQ(sign(*client, attestation_request(40, 41)), 412u) << "the imported vote, root unknown";
+    EXPECT_EQ(sign(*client, attestation_request(39, 42)), 412u) << "surrounds the imported vote";
+  }
+  EXPECT_EQ(sign(to_a, block_request(501, 1)), 200u);
+  EXPECT_EQ(sign(to_b, block_request(501, 2)), 412u) << "A signed another block at 501";
+  EXPECT_EQ(sign(to_b, attestation_request(41, 42)), 200u);
+  EXPECT_EQ(sign(to_a, attestation_request(41, 42, 7)), 412u) << "B voted for another root at 42";
+  // The history the other instance signed before the import is still there.
+  EXPECT_EQ(sign(to_a, attestation_request(10, 11, 7)), 412u);
+}
+
 TEST(PostgresSharedDatabase, HaproxyFailsOverWhenAnInstanceIsKilled) {
   const TwoSigners signers(8, "haproxy");
   ASSERT_EQ(signers.failure(), "");
