@@ -84,6 +84,21 @@ struct TwoSigners {
   std::unique_ptr<SignerProcess> a, b;
 };
 
+/// The database time-out the fault tests give the signer, and the slack they allow on top of it.
+constexpr long long kTimeoutMs = 1000, kSlackMs = 1000;
+
+/// A signer on a database of its own private cluster, for tests that stop or freeze the server.
+struct SignerOnOwnCluster {
+  SignerOnOwnCluster(std::size_t keys, std::string_view name)
+      : db_url((pg.start(), pg.create_database(name))),
+        keystores(keys),
+        signer(start_signer(keystores, db_url, {"--slashing-protection-db-timeout-ms", std::to_string(kTimeoutMs)})) {}
+  PostgresCluster pg;
+  std::string db_url;
+  Keystores keystores;
+  std::unique_ptr<SignerProcess> signer;
+};
+
 /// What one request got back.
 struct Outcome {
   const ProtectedMessage* message = nullptr;
@@ -91,11 +106,13 @@ struct Outcome {
   std::string signature;  // 0x…, when 200
   std::size_t instance = 0;
   Clock::time_point answered;
+  long long latency_ms = 0;
 };
 
 Outcome send(HttpClient& client, const KnownKey& key, const ProtectedMessage& message, std::size_t instance) {
+  const auto start = Clock::now();
   auto r = client.post("/api/v1/eth2/sign/" + key.pubkey_hex, message.body);
-  Outcome out{&message, r.status, {}, instance, Clock::now()};
+  Outcome out{&message, r.status, {}, instance, Clock::now(), ms_since(start)};
   if (r.status == 200) out.signature = std::string(json::parse(r.body).at("signature").as_string());
   return out;
 }
@@ -392,14 +409,9 @@ TEST(PostgresSharedDatabase, SigkillOfOneInstanceLosesNoRecordAndTheOtherGoesOn)
 }
 
 TEST(PostgresSharedDatabase, FailsClosedWhileTheDatabaseIsDownOrHungAndRecoversByItself) {
-  // Its own cluster: this test stops and freezes it.
-  PostgresCluster pg;
-  pg.start();
-  const auto db_url = pg.create_database("fault");
-  const Keystores keystores(2);
-  constexpr long long kTimeoutMs = 1000, kSlackMs = 1000;
-  auto s = start_signer(keystores, db_url, {"--slashing-protection-db-timeout-ms", std::to_string(kTimeoutMs)});
-  ASSERT_TRUE(s->ready()) << s->log();
+  SignerOnOwnCluster fixture(2, "fault");
+  ASSERT_TRUE(fixture.signer->ready()) << fixture.signer->log();
+  auto& [pg, db_url, keystores, s] = fixture;
   HttpClient client(s->port());
   const auto sign = [&](const std::string& body, std::size_t key = 0) {
     return client.post("/api/v1/eth2/sign/" + keystores.keys[key].pubkey_hex, body).status;
@@ -459,6 +471,43 @@ TEST(PostgresSharedDatabase, FailsClosedWhileTheDatabaseIsDownOrHungAndRecoversB
   EXPECT_EQ(sign(block_request(10, 2)), 412u);
   EXPECT_EQ(sign(attestation_request(0, epoch + 1)), 412u);  // surrounds the last vote
   EXPECT_EQ(s->stop(SIGTERM), 0) << s->log();
+}
+
+TEST(PostgresSharedDatabase, RequestsInFlightWhenTheDatabaseFreezesEndWithinTheTimeout) {
+  // The server freezes under load: requests already waiting on a lock, a statement or a commit must end within
+  // the time-out too (503), nothing answered may be unrecorded, and signing resumes when the server does.
+  SignerOnOwnCluster fixture(4, "frozen");
+  ASSERT_TRUE(fixture.signer->ready()) << fixture.signer->log();
+  auto& [pg, db_url, keystores, s] = fixture;
+
+  RoundLoad load(keystores, keystores.keys.size(), {s->port()});
+  load.start();
+  std::this_thread::sleep_for(1000ms);
+  pg.pause();
+  const auto paused = Clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(3 * kTimeoutMs));
+  pg.resume();
+  const auto resumed = Clock::now();
+  std::this_thread::sleep_for(2000ms);
+  const auto outcomes = load.finish();
+
+  Tally before, frozen, after;
+  long long slowest = 0;
+  for (const auto& o : outcomes) {
+    (o.answered < paused ? before : o.answered < resumed ? frozen : after).add(o);
+    slowest = std::max(slowest, o.latency_ms);
+  }
+  std::printf(
+      "[ frozen ] before: %s\n[ frozen ] frozen: %s\n[ frozen ] after:  %s\n[ frozen ] slowest answer %lld ms "
+      "(time-out %lld ms)\n",
+      before.str().c_str(), frozen.str().c_str(), after.str().c_str(), slowest, kTimeoutMs);
+  ASSERT_GT(before.signed_, 10u) << "the load never got going";
+  EXPECT_GT(frozen.unavailable, 0u);
+  EXPECT_EQ(frozen.signed_, 0u) << "nothing can be recorded while the server is frozen";
+  EXPECT_EQ(before.other + frozen.other + after.other, 0u);
+  EXPECT_LE(slowest, kTimeoutMs + kSlackMs);
+  EXPECT_GT(after.signed_, 10u) << "signing resumes with the server";
+  expect_safe_and_recorded(outcomes, keystores, db_url, keystores.dir);
 }
 
 TEST(PostgresSharedDatabase, ImportWhileSignersRunBindsEveryInstanceAtOnce) {
