@@ -284,40 +284,31 @@ add_row() {
   LAST_SIGNS=${signs:-0}
 }
 
-# run_load_pair CONFIG: unique attestations, closed loop, against two signers (--port and --port + 2) at once, each
-# driven by its own client with half of the keys and half of the connections. A run's figures: the two clients'
-# signs/s summed, the larger of their latency percentiles.
-run_load_pair() {
-  local config=$1 conns=$((CONNECTIONS / 2)) half=$((KEYS / 2))
-  ((conns > 0)) || conns=1
-  head -n "$half" "$PUBKEYS" >"$OUT/pubkeys-1.txt"
-  tail -n +"$((half + 1))" "$PUBKEYS" >"$OUT/pubkeys-2.txt"
-  RUN=$((RUN + 1))
-  local files=() r i
-  for ((r = 1; r <= REPEAT; r++)); do
-    local clients=() pids=() file
-    for i in 1 2; do
-      file=$(printf '%s/load-%02d-%s-unique-attestation-%d-client%d.txt' "$OUT" "$RUN" "$config" "$r" "$i")
-      local cmd=("$BIN/cachet-load" --host 127.0.0.1 --port "$((PORT + 2 * (i - 1)))" --keys "$OUT/pubkeys-$i.txt"
-        --workload unique-attestation --connections "$conns" --duration "$RUN_SECONDS" --rate 0 --timeout 10)
-      echo "# ${cmd[*]}" >"$file"
-      "${cmd[@]}" >>"$file" 2>&1 &
-      pids+=($!)
-      clients+=("$file")
-    done
-    for i in "${pids[@]}"; do wait "$i" || true; done
-    file=$(printf '%s/load-%02d-%s-unique-attestation-%d.txt' "$OUT" "$RUN" "$config" "$r")
-    awk -F= '
-      /^signs_per_s=/ {signs += $2}
-      /^latency_p50_us=/ && $2 > p50 {p50 = $2}
-      /^latency_p99_us=/ && $2 > p99 {p99 = $2}
-      /^(status_503|status_4xx|status_other|conn_errors|timeouts)=/ {n[$1] += $2}
-      END {printf "signs_per_s=%.1f\nlatency_p50_us=%s\nlatency_p99_us=%s\n", signs, p50, p99
-           for (k in n) printf "%s=%d\n", k, n[k]}' "${clients[@]}" >"$file"
-    log "$config: $(grep -h '^summary:' "${clients[@]}" | tr '\n' ' ')"
-    files+=("$file")
+# compare_once FILE CLIENT... : one closed-loop unique-attestation run of --seconds by the clients at once, each
+# PORT:KEYS_FILE:CONNECTIONS; FILE gets the run's figures (signs/s summed, the larger latency percentiles, counts
+# summed), each client's own output FILE.N.
+compare_once() {
+  local file=$1 i=0 spec port keys conns pids=() outs=()
+  shift
+  for spec in "$@"; do
+    i=$((i + 1))
+    IFS=: read -r port keys conns <<<"$spec"
+    local cmd=("$BIN/cachet-load" --host 127.0.0.1 --port "$port" --keys "$keys" --workload unique-attestation
+      --connections "$conns" --duration "$RUN_SECONDS" --rate 0 --timeout 10)
+    echo "# ${cmd[*]}" >"$file.$i"
+    "${cmd[@]}" >>"$file.$i" 2>&1 &
+    pids+=($!)
+    outs+=("$file.$i")
   done
-  add_row "$config" "$SERVER_SP" unique-attestation keep-alive closed "$((2 * conns))" all "${files[@]}"
+  for i in "${pids[@]}"; do wait "$i" || true; done
+  awk -F= '
+    /^signs_per_s=/ {signs += $2}
+    /^latency_p50_us=/ && $2 > p50 {p50 = $2}
+    /^latency_p99_us=/ && $2 > p99 {p99 = $2}
+    /^(status_503|status_4xx|status_other|conn_errors|timeouts)=/ {n[$1] += $2}
+    END {printf "signs_per_s=%.1f\nlatency_p50_us=%s\nlatency_p99_us=%s\n", signs, p50, p99
+         for (k in n) printf "%s=%d\n", k, n[k]}' "${outs[@]}" >"$file"
+  log "$(basename "$file" .txt): $(grep -h '^summary:' "${outs[@]}" | sed 's/;.*//' | tr '\n' ' ')"
 }
 # median KEY FILE...: the median of a key=value figure over the runs' files
 median() {
@@ -392,8 +383,10 @@ else
   fi
 fi
 
-# PostgreSQL vs SQLite: the same keys and unique attestations, one signer, then two signers (one shared PostgreSQL
-# database; SQLite cannot be shared between signers, so there each has its own).
+# PostgreSQL vs SQLite: the same keys and unique attestations with one signer and with two (one shared PostgreSQL
+# database; SQLite cannot be shared between signers, so there each has its own file). All six signers are started
+# first (an idle signer takes no CPU), then the four set-ups take turns, run after run, in alternating order: on a
+# shared machine a slow spell then hits both databases, not one.
 if ((COMPARE_PG)) && ((!RSS_ONLY)); then
   PG_DIR=$(mktemp -d /tmp/cachet-bench-pg.XXXXXX)
   log "starting a private PostgreSQL cluster in $PG_DIR ..."
@@ -403,26 +396,38 @@ if ((COMPARE_PG)) && ((!RSS_ONLY)); then
     psql -q "$PG_URL" -c "CREATE DATABASE $name" >/dev/null
     echo "${PG_URL%/*}/$name"
   }
-  start_server sqlite-x1 "" "" true
-  run_load sqlite-x1 "" all unique-attestation keep-alive 0 "$CONNECTIONS"
-  SQLITE_1=$LAST_SIGNS
-  finish_server sqlite-x1
-  start_server postgres-x1 "" "" true --slashing-protection-db-url "$(new_pg_database x1)"
-  run_load postgres-x1 "" all unique-attestation keep-alive 0 "$CONNECTIONS"
-  PG_1=$LAST_SIGNS
-  finish_server postgres-x1
-  SERVER_PORT=$PORT start_server sqlite-x2-a "" "" true
-  SERVER_PORT=$((PORT + 2)) start_server sqlite-x2-b "" "" true
-  run_load_pair sqlite-x2
-  SQLITE_2=$LAST_SIGNS
+  half=$((KEYS / 2)) conns_half=$((CONNECTIONS / 2))
+  ((conns_half > 0)) || conns_half=1
+  head -n "$half" "$PUBKEYS" >"$OUT/pubkeys-1.txt"
+  tail -n +"$((half + 1))" "$PUBKEYS" >"$OUT/pubkeys-2.txt"
+  db_x2=$(new_pg_database x2)
+  SERVER_PORT=$PORT start_server sqlite-x1 "" "" true
+  SERVER_PORT=$((PORT + 2)) start_server postgres-x1 "" "" true --slashing-protection-db-url "$(new_pg_database x1)"
+  SERVER_PORT=$((PORT + 4)) start_server sqlite-x2-a "" "" true
+  SERVER_PORT=$((PORT + 6)) start_server sqlite-x2-b "" "" true
+  SERVER_PORT=$((PORT + 8)) start_server postgres-x2-a "" "" true --slashing-protection-db-url "$db_x2"
+  SERVER_PORT=$((PORT + 10)) start_server postgres-x2-b "" "" true --slashing-protection-db-url "$db_x2"
+  declare -A COMPARE_CLIENTS=(
+    [sqlite-x1]="$PORT:$PUBKEYS:$CONNECTIONS"
+    [postgres-x1]="$((PORT + 2)):$PUBKEYS:$CONNECTIONS"
+    [sqlite-x2]="$((PORT + 4)):$OUT/pubkeys-1.txt:$conns_half $((PORT + 6)):$OUT/pubkeys-2.txt:$conns_half"
+    [postgres-x2]="$((PORT + 8)):$OUT/pubkeys-1.txt:$conns_half $((PORT + 10)):$OUT/pubkeys-2.txt:$conns_half")
+  order=(sqlite-x1 postgres-x1 sqlite-x2 postgres-x2)
+  for ((r = 1; r <= REPEAT; r++)); do
+    for config in "${order[@]}"; do
+      # shellcheck disable=SC2086  # the clients are words
+      compare_once "$(printf '%s/compare-%s-%d.txt' "$OUT" "$config" "$r")" ${COMPARE_CLIENTS[$config]}
+    done
+    order=("${order[3]}" "${order[2]}" "${order[1]}" "${order[0]}")
+  done
+  for config in sqlite-x1 postgres-x1 sqlite-x2 postgres-x2; do
+    conns=$CONNECTIONS
+    [[ $config == *-x2 ]] && conns=$((2 * conns_half))
+    add_row "$config" "$SERVER_SP" unique-attestation keep-alive closed "$conns" all "$OUT"/compare-"$config"-*.txt
+    declare "SIGNS_${config//-/_}=$LAST_SIGNS"
+  done
   stop_server
-  db=$(new_pg_database x2)
-  SERVER_PORT=$PORT start_server postgres-x2-a "" "" true --slashing-protection-db-url "$db"
-  SERVER_PORT=$((PORT + 2)) start_server postgres-x2-b "" "" true --slashing-protection-db-url "$db"
-  run_load_pair postgres-x2
-  PG_2=$LAST_SIGNS
-  stop_server
-  PG_RATIOS=$(awk -v a="$PG_1" -v b="$SQLITE_1" -v c="$PG_2" -v d="$SQLITE_2" 'BEGIN {
+  PG_RATIOS=$(awk -v a="$SIGNS_postgres_x1" -v b="$SIGNS_sqlite_x1" -v c="$SIGNS_postgres_x2" -v d="$SIGNS_sqlite_x2" 'BEGIN {
     printf "PostgreSQL/SQLite signs/s (unique attestations, closed loop): one signer %.0f/%.0f = %.2fx,", a, b, (b > 0 ? a / b : 0)
     printf " two signers %.0f/%.0f = %.2fx", c, d, (d > 0 ? c / d : 0) }')
 fi
