@@ -388,6 +388,21 @@ TEST(PostgresSharedDatabase, ConcurrentConflictsAcrossTwoInstancesYieldNoSlashab
   EXPECT_GT(per_instance[0].signed_, 100u);
   EXPECT_GT(per_instance[1].signed_, 100u);
   EXPECT_GT(tally.refused, tally.sent / 2) << "the workload must conflict";
+  // Refusals that only the other instance's signatures explain: the instances did decide against each other.
+  std::array<std::vector<const ProtectedMessage*>, 2> signed_by;
+  for (const auto& o : outcomes)
+    if (o.status == 200) signed_by[o.instance].push_back(o.message);
+  std::size_t crossed = 0;
+  for (const auto& o : outcomes) {
+    if (o.status != 412) continue;
+    const auto conflicts_with = [&](std::size_t instance) {
+      return std::ranges::any_of(
+          signed_by[instance], [&](const ProtectedMessage* m) { return !slashable_together(*o.message, *m).empty(); });
+    };
+    crossed += conflicts_with(1 - o.instance) && !conflicts_with(o.instance);
+  }
+  std::printf("[ shared db ] refusals only the other instance's signatures explain: %zu\n", crossed);
+  EXPECT_GT(crossed, 100u);
   expect_safe_and_recorded(outcomes, keystores, db_url, keystores.dir);
 }
 

@@ -64,28 +64,24 @@ std::vector<ProtectedMessage> conflicting_round(std::size_t key, std::uint64_t r
           ProtectedMessage::attestation(key, round - back, round, coin(rng))};
 }
 
+std::string_view slashable_together(const ProtectedMessage& a, const ProtectedMessage& b) {
+  if (a.key != b.key || a.kind != b.kind || a.signing_root == b.signing_root) return {};
+  if (a.kind == ProtectedMessage::Kind::Block) return a.slot == b.slot ? "double proposal" : "";
+  if (a.target == b.target) return "double vote";
+  if ((a.source < b.source && b.target < a.target) || (b.source < a.source && a.target < b.target))
+    return "surround vote";
+  return {};
+}
+
 std::vector<std::string> slashable_pairs(const std::vector<ProtectedMessage>& signed_messages) {
   std::map<std::size_t, std::vector<const ProtectedMessage*>> by_key;
   for (const auto& m : signed_messages) by_key[m.key].push_back(&m);
   std::vector<std::string> out;
-  for (const auto& [key, messages] : by_key) {
-    for (std::size_t i = 0; i < messages.size(); ++i) {
-      for (std::size_t j = i + 1; j < messages.size(); ++j) {
-        const auto& a = *messages[i];
-        const auto& b = *messages[j];
-        if (a.kind != b.kind || a.signing_root == b.signing_root) continue;
-        std::string why;
-        if (a.kind == ProtectedMessage::Kind::Block) {
-          if (a.slot == b.slot) why = "double proposal";
-        } else if (a.target == b.target) {
-          why = "double vote";
-        } else if ((a.source < b.source && b.target < a.target) || (b.source < a.source && a.target < b.target)) {
-          why = "surround vote";
-        }
-        if (!why.empty()) out.push_back(why + ": " + a.describe() + " / " + b.describe());
-      }
-    }
-  }
+  for (const auto& [key, messages] : by_key)
+    for (std::size_t i = 0; i < messages.size(); ++i)
+      for (std::size_t j = i + 1; j < messages.size(); ++j)
+        if (const auto why = slashable_together(*messages[i], *messages[j]); !why.empty())
+          out.push_back(std::string(why) + ": " + messages[i]->describe() + " / " + messages[j]->describe());
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "support/fixtures.hpp"
@@ -39,6 +40,10 @@ std::vector<ProtectedMessage> conflicting_messages(std::size_t count, std::size_
 /// two bodies, and an attestation to target `round` from source `round - 1` or `round - 2` (which surrounds the
 /// previous round's `round - 2 -> round - 1`) with one of two block roots.
 std::vector<ProtectedMessage> conflicting_round(std::size_t key, std::uint64_t round, std::mt19937& rng);
+
+/// Why EIP-3076 forbids signing both `a` and `b` ("double proposal", "double vote", "surround vote"), or empty
+/// when it does not (other keys or kinds, an identical re-sign, no conflict).
+std::string_view slashable_together(const ProtectedMessage& a, const ProtectedMessage& b);
 
 /// Pairs among `signed_messages` that EIP-3076 forbids signing together: two blocks at one slot with different
 /// signing roots, two attestations to one target with different roots, and an attestation that surrounds another
