@@ -4,6 +4,7 @@
 // down or hung and recovers by itself, and HAProxy in front of two instances survives losing one.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -303,8 +304,11 @@ class Haproxy {
       config += "  server signer" + std::to_string(i) + " 127.0.0.1:" + std::to_string(backends[i]) + " check\n";
     write_file(dir_.path() / "haproxy.cfg", config);
     const std::string cfg = (dir_.path() / "haproxy.cfg").string(), log = (dir_.path() / "haproxy.log").string();
+    const pid_t parent = ::getpid();
     pid_ = ::fork();
     if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlives the test
+      if (::getppid() != parent) ::_exit(127);
       const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       ::dup2(fd, 1);
       ::dup2(fd, 2);
