@@ -12,6 +12,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kPruneChunk = 512;  // validators per pruning transaction: short, never holding up signing long
 constexpr int kAttempts = 4;              // a transaction is run at most this often on Retryable errors
+constexpr std::chrono::seconds kIdleProbeInterval{5};  // a healthy, idle service checks the database this often
 
 Decision unavailable(const std::string& why) {
   return {Decision::Kind::Unavailable, "database", "slashing protection database unavailable: " + why};
@@ -161,7 +162,15 @@ void ProtectionService::writer_loop() {
       std::unique_lock lock(queue_mutex_);
       auto ready = [&] { return stopping_ || !queue_.empty(); };
       if (healthy_.load()) {
-        writer_cv_.wait(lock, [&] { return ready() || !healthy_.load(); });
+        // Idle and healthy: a probe now and then, so that /healthcheck says DOWN for a database that went away
+        // while nothing was being signed (not only once a block or attestation fails).
+        if (!writer_cv_.wait_for(lock, kIdleProbeInterval, [&] { return ready() || !healthy_.load(); }) &&
+            Clock::now() - last_success_.load() >= kIdleProbeInterval && !idle_prober_.exchange(true)) {
+          lock.unlock();
+          if (!storage_->probe()) mark(false);
+          idle_prober_.store(false);
+          continue;
+        }
       } else if (Clock::now() - last_probe < probe_interval_) {
         // Unhealthy: probe at once (a stall that has passed costs no extra second of refusals), then every
         // probe_interval.
@@ -217,6 +226,7 @@ void ProtectionService::decide_batch(std::vector<Pending>& batch) {
     }
   }
   mark(true);
+  last_success_.store(Clock::now());
   transactions_.fetch_add(1, std::memory_order_relaxed);
   records_.fetch_add(batch.size(), std::memory_order_relaxed);
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].waiter->finish(std::move((*decided)[i]));

@@ -10,7 +10,8 @@
 //   its own) and Unavailable while the database is failing.
 // - Errors: Retryable (serialization, deadlock, a lost race) reruns the transaction, a few times; Unavailable answers
 //   the batch Unavailable and marks the service unhealthy. While unhealthy, new messages get Unavailable at once
-//   until a probe (every probe_interval, from an idle writer) or a transaction succeeds. A deadline thread answers
+//   until a probe (every probe_interval, from an idle writer) or a transaction succeeds; a healthy idle service
+//   probes every 5 s, so that a database lost while nothing is signed shows DOWN too. A deadline thread answers
 //   Unavailable to any caller not answered within commit_timeout (a hung disk or server) and marks the service
 //   unhealthy; its record may land later, which is safe since no signature was released.
 // - Imports, exports and pruning run on the calling thread in their own transactions, taking the same locks.
@@ -91,6 +92,8 @@ class ProtectionService final : public SlashingProtection {
   std::atomic<bool> genesis_known_{false};
 
   std::atomic<bool> healthy_{true};
+  std::atomic<std::chrono::steady_clock::time_point> last_success_{std::chrono::steady_clock::now()};
+  std::atomic<bool> idle_prober_{false};  // one writer probes an idle database at a time
   std::atomic<std::uint64_t> transactions_{0}, records_{0}, timeouts_{0}, retries_{0};
 
   std::mutex queue_mutex_;

@@ -90,6 +90,13 @@ TEST(PostgresStorage, AStoppedOrHungServerCostsAtMostTheTimeoutAndRecovers) {
   cluster.start();
   for (int i = 0; i < 100 && !p.healthy(); ++i) std::this_thread::sleep_for(50ms);
   EXPECT_TRUE(p.healthy());
+  // Lost while nothing is signed: the idle probe notices within seconds (/healthcheck DOWN).
+  cluster.stop();
+  for (int i = 0; i < 80 && p.healthy(); ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_FALSE(p.healthy());
+  cluster.start();
+  for (int i = 0; i < 100 && !p.healthy(); ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(p.healthy());
   EXPECT_EQ(cases::decide(p, cases::attestation(0, 2, 3, 2)).reason_code, "double_vote");  // nothing was lost
   EXPECT_EQ(cases::decide(p, cases::attestation(0, 3, 4, 1)).kind, Kind::Sign);
 }
