@@ -72,6 +72,7 @@ void Api::handle(Request&& request, Reply reply_to_client) {
     case Route::PublicKeys:
       return reply(get ? handle_public_keys(context_) : method_not_allowed("GET"));
     case Route::Reload:
+      return handle_reload(context_, std::move(request), std::move(reply));
     case Route::Other:
       break;
   }

@@ -3,6 +3,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 #include "server/http_server.hpp"
 #include "server/signer_context.hpp"
@@ -38,6 +40,9 @@ class MetricsApi final : public RequestHandler {
 void handle_sign(SignerContext& context, std::string_view identifier, Request&& request, Reply reply);
 Response handle_public_keys(const SignerContext& context);
 void handle_keystores(SignerContext& context, Request&& request, Reply reply);
+void handle_reload(SignerContext& context, Request&& request, Reply reply);
+/// 401 without a bearer token, 403 with another than `token`; nullopt when it is `token` (keymanager_handler.cpp).
+std::optional<Response> refuse_without_token(const Request& request, std::string_view token);
 Response handle_upcheck();
 Response handle_health(const SignerContext& context);
 Response handle_healthcheck(const SignerContext& context);

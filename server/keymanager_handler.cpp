@@ -1,6 +1,7 @@
 // The standard keymanager API, /eth/v1/keystores (keymanager-APIs apis/local_keystores.yaml), behind its bearer
-// token. Imports decrypt on the import pool, in parallel and at a lower priority than signing, so signing keeps
-// flowing during a large import.
+// token. POST and DELETE run on the import pool, never on an I/O thread: parsing a large body, the slashing database
+// import or export, decryption (in parallel, at a lower priority than signing) and file writes all block, and below
+// eight cores there is one I/O thread that every sign request needs.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -86,6 +87,20 @@ struct ImportBatch {
   }
 };
 
+// The request body and its parse hold every password of an import: wiped when the request is done with, on every
+// path (keystores themselves are encrypted; the passwords array is what matters, but the whole body is cheap).
+struct WipeRequest {
+  Request& request;
+  json::object* body = nullptr;
+  ~WipeRequest() {
+    if (body)
+      if (auto* passwords = body->if_contains("passwords"); passwords && passwords->is_array())
+        for (auto& p : passwords->get_array())
+          if (p.is_string()) secure_wipe(p.get_string().data(), p.get_string().size());
+    secure_wipe(request.body().data(), request.body().size());
+  }
+};
+
 void finish_import(SignerContext& context, ImportBatch& batch) {
   json::array data;
   std::size_t imported = 0;
@@ -100,11 +115,16 @@ void finish_import(SignerContext& context, ImportBatch& batch) {
   }
   context.refresh_key_gauges();
   spdlog::info("keymanager import: {} keystores, {} imported", batch.results.size(), imported);
+  // The cache gets the new keys now (one KDF for the batch), so a restart does not decrypt them again.
+  if (imported > 0)
+    if (auto saved = context.key_service->save_cache(); !saved)
+      spdlog::error("key cache: cannot be written: {}", saved.error());
   batch.reply(json_response(http::status::ok, json::serialize(json::object{{"data", std::move(data)}})));
 }
 
 void import_keys(SignerContext& context, Request&& request, Reply reply) {
   auto body = parse_body(request);
+  WipeRequest wipe{request, body ? &*body : nullptr};  // after `body`, so it runs before `body` is destroyed
   if (!body) return reply(error_response(http::status::bad_request, body.error()));
   auto keystores = string_array(*body, "keystores");
   if (!keystores) return reply(error_response(http::status::bad_request, keystores.error()));
@@ -148,8 +168,7 @@ void import_keys(SignerContext& context, Request&& request, Reply reply) {
   batch->reply = std::move(reply);
   for (std::size_t i = 0; i < batch->keystores.size(); ++i) {
     auto job = [&context, batch, i] {
-      batch->results[i] =
-          context.managed->import(batch->keystores[i], batch->passwords[i], context.keys, context.keystore_limits);
+      batch->results[i] = context.key_service->import(batch->keystores[i], batch->passwords[i]);
       if (batch->remaining.fetch_sub(1) == 1) finish_import(context, *batch);
     };
     if (!context.import_pool->try_post(std::move(job))) {
@@ -177,10 +196,18 @@ void delete_keys(SignerContext& context, Request&& request, Reply reply) {
   for (const auto& pk : parsed) {
     // Stops the key signing first (keymanager-APIs: "guarantee that key(s) can not produce any more signature;
     // only then ... serialize its associated slashing protection data").
-    results.push_back(context.managed->remove(pk, context.keys));
+    results.push_back(context.key_service->remove(pk));
     if (results.back().status != keys::DeleteResult::Status::Error) inactive_or_deleted.push_back(pk);
   }
   context.refresh_key_gauges();
+  // A deleted key is gone from the key cache before DELETE answers.
+  if (std::ranges::any_of(results, [](const auto& r) { return r.status == keys::DeleteResult::Status::Deleted; }))
+    if (auto saved = context.key_service->save_cache(); !saved) {
+      spdlog::error("key cache: cannot be written: {}", saved.error());
+      return reply(error_response(http::status::service_unavailable,
+                                  "keys stopped and their files removed, but the key cache could not be rewritten; "
+                                  "retry"));
+    }
 
   slashing::Interchange history;  // zero genesis root and no data when protection is off
   if (context.slashing && !inactive_or_deleted.empty()) {
@@ -233,26 +260,32 @@ struct KeymanagerJob {
 
 }  // namespace
 
-void handle_keystores(SignerContext& context, Request&& request, Reply reply) {
-  if (!context.managed) return reply(error_response(http::status::not_found, "the keymanager API is disabled"));
-  switch (check_bearer(request[http::field::authorization], context.api_token)) {
+std::optional<Response> refuse_without_token(const Request& request, std::string_view token) {
+  switch (check_bearer(request[http::field::authorization], token)) {
     case AuthResult::Missing:
-      return reply(error_response(http::status::unauthorized, "missing bearer token (Authorization: Bearer ...)"));
+      return error_response(http::status::unauthorized, "missing bearer token (Authorization: Bearer ...)");
     case AuthResult::Wrong:
-      return reply(error_response(http::status::forbidden, "invalid bearer token"));
+      return error_response(http::status::forbidden, "invalid bearer token");
     case AuthResult::Ok:
       break;
   }
+  return std::nullopt;
+}
+
+void handle_keystores(SignerContext& context, Request&& request, Reply reply) {
+  if (!context.managed) return reply(error_response(http::status::not_found, "the keymanager API is disabled"));
+  if (auto refused = refuse_without_token(request, context.api_token)) return reply(std::move(*refused));
   switch (request.method()) {
     case http::verb::get:
       return reply(list_keys(context));
     case http::verb::post:
-      return import_keys(context, std::move(request), std::move(reply));
     case http::verb::delete_: {
-      // Deleting fsyncs files: off the I/O threads.
-      KeymanagerJob job{context, std::move(request), std::move(reply), &delete_keys};
-      if (!context.import_pool->try_post(std::move(job)))
+      auto* handler = request.method() == http::verb::post ? &import_keys : &delete_keys;
+      KeymanagerJob job{context, std::move(request), std::move(reply), handler};
+      if (!context.import_pool->try_post(std::move(job))) {
+        secure_wipe(job.request.body().data(), job.request.body().size());
         return job.reply(error_response(http::status::service_unavailable, "busy; retry later"));
+      }
       return;
     }
     default: {

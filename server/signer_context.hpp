@@ -5,6 +5,7 @@
 #include <cachet/crypto/hashed_message_cache.hpp>
 #include <cachet/crypto/keystore.hpp>
 #include <cachet/eth/network.hpp>
+#include <cachet/keys/key_service.hpp>
 #include <cachet/keys/key_store.hpp>
 #include <cachet/keys/managed_keystores.hpp>
 #include <cachet/signing/signing_service.hpp>
@@ -16,6 +17,14 @@
 
 namespace cachet::server {
 
+/// Recounts cachet_keys_loaded{source} after keys were added or removed.
+inline void refresh_key_gauges(Metrics& metrics, const keys::KeyStore& keys) {
+  std::int64_t external = 0, managed_keys = 0;
+  for (const auto& k : keys.list()) ++(k->readonly() ? external : managed_keys);
+  metrics.keys_loaded[0].set(external);
+  metrics.keys_loaded[1].set(managed_keys);
+}
+
 struct SignerContext {
   keys::KeyStore& keys;
   const eth::NetworkConfig& network;
@@ -23,25 +32,19 @@ struct SignerContext {
   Metrics& metrics;
   /// The signing workflow (key, root, slashing protection, hash-to-curve cache, BLS) every sign route calls.
   signing::SigningService& signing;
-  /// Keystores that failed to load at start-up (reported by /healthcheck).
-  std::atomic<std::size_t> key_load_failures{0};
+  /// Loading, reloading, importing and deleting keys (/reload, /healthcheck, the keymanager API).
+  keys::KeyService* key_service = nullptr;
 
   /// Null when slashing protection is disabled.
   slashing::SlashingProtection* slashing = nullptr;
 
-  // Keymanager API (null `managed` when disabled).
+  // Keymanager API (null `managed` when disabled); its bearer token also guards /reload when set.
   const keys::ManagedKeystores* managed = nullptr;
   WorkPool* import_pool = nullptr;
   std::string api_token;
   crypto::KeystoreLimits keystore_limits;
 
-  /// Recounts cachet_keys_loaded{source} after keys were added or removed.
-  void refresh_key_gauges() {
-    std::int64_t external = 0, managed_keys = 0;
-    for (const auto& k : keys.list()) ++(k->readonly() ? external : managed_keys);
-    metrics.keys_loaded[0].set(external);
-    metrics.keys_loaded[1].set(managed_keys);
-  }
+  void refresh_key_gauges() { server::refresh_key_gauges(metrics, keys); }
 };
 
 }  // namespace cachet::server

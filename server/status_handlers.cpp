@@ -33,18 +33,22 @@ Response handle_health(const SignerContext& context) {
 
 Response handle_healthcheck(const SignerContext& context) {
   // Web3Signer's shape: {"status", "checks": [{"id", "status", "checks"?: [...], "data"?}], "outcome"}.
-  // Keys are DOWN when keystores failed to load, as Web3Signer reports failed bulk loading; the slashing
-  // protection database is DOWN when it cannot be written (protected types then answer 503).
+  // Keys are DOWN while keystores load (start-up or a reload: "loading" with done/total) and when keystores failed
+  // to load, as Web3Signer reports failed bulk loading; the slashing protection database is DOWN when it cannot be
+  // written (protected types then answer 503).
   const auto loaded = context.keys.size();
-  const auto failed = context.key_load_failures.load();
-  const char* keys_status = failed == 0 ? "UP" : "DOWN";
-  boost::json::object loading{{"id", "keystores-loading"},
-                              {"status", keys_status},
-                              {"data", {{"keys-loaded", loaded}, {"error-count", failed}}}};
+  const auto failed = context.key_service ? context.key_service->failure_count() : 0;
+  const auto loading = context.key_service ? context.key_service->loading() : keys::LoadingStatus{};
+  const bool keys_up = failed == 0 && !loading.loading;
+  const char* keys_status = keys_up ? "UP" : "DOWN";
+  boost::json::object data{{"keys-loaded", loaded}, {"error-count", failed}};
+  if (loading.loading) data["loading"] = boost::json::object{{"done", loading.done}, {"total", loading.total}};
+  boost::json::object loading_check{{"id", "keystores-loading"}, {"status", keys_status}, {"data", data}};
   boost::json::object keys_check{
-      {"id", "keys-check"}, {"status", keys_status}, {"checks", boost::json::array{loading}}};
+      {"id", "keys-check"}, {"status", keys_status}, {"checks", boost::json::array{loading_check}}};
+  if (loading.loading) keys_check["loading"] = boost::json::object{{"done", loading.done}, {"total", loading.total}};
   boost::json::array checks{boost::json::object{{"id", "default-check"}, {"status", "UP"}}, keys_check};
-  bool up = failed == 0;
+  bool up = keys_up;
   if (context.slashing) {
     const bool db_up = context.slashing->healthy();
     up = up && db_up;

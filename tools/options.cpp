@@ -18,6 +18,14 @@ void add_signer_options(CLI::App& app, Options& opt) {
   app.add_option("--keystores-path", opt.keystores_path, "Directory of EIP-2335 keystores (NAME.json), read-only");
   app.add_option("--keystores-passwords-path", opt.keystores_passwords_path,
                  "Directory of keystore passwords (NAME.txt for NAME.json)");
+  app.add_option("--keystores-password-file", opt.keystores_password_file,
+                 "One password file for every keystore of --keystores-path")
+      ->excludes("--keystores-passwords-path");
+  app.add_option("--key-cache-enabled", opt.key_cache_enabled,
+                 "Keep the decrypted keys in one encrypted file <data-dir>/key-cache (one KDF at start-up)")
+      ->capture_default_str();
+  // Tests only: the cache's scrypt cost (EIP-2335's 2^18 otherwise), so that a test run does not pay 0.8 s a write.
+  app.add_option("--key-cache-scrypt-n", opt.key_cache_scrypt_n)->group("")->check(CLI::Range(2ULL, 1ULL << 20));
   app.add_option("--workers", opt.workers, "Signing threads (default: all cores)")->check(CLI::Range(1u, 1024u));
   app.add_option("--network", opt.network, "mainnet, sepolia, holesky, hoodi, minimal, or a consensus config.yaml")
       ->capture_default_str();

@@ -19,6 +19,9 @@ struct Options {
   std::string data_dir;
   std::string keystores_path;
   std::string keystores_passwords_path;
+  std::string keystores_password_file;  // one password for every keystore of --keystores-path
+  bool key_cache_enabled = true;
+  std::uint64_t key_cache_scrypt_n = 1ULL << 18;  // hidden: tests only (EIP-2335's default cost otherwise)
   unsigned workers = 0;
   std::string network = "mainnet";
   std::uint64_t keystore_max_scrypt_n = 1ULL << 18;

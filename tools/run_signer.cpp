@@ -1,4 +1,4 @@
-// The signer process: load keys, open the slashing database, serve the API until SIGTERM/SIGINT.
+// The signer process: load keys, open the slashing database, serve the API until SIGTERM/SIGINT; SIGHUP reloads keys.
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
@@ -8,8 +8,7 @@
 #include <cachet/crypto/bls.hpp>
 #include <cachet/crypto/secure_memory.hpp>
 #include <cachet/eth/network.hpp>
-#include <cachet/keys/keystore_loader.hpp>
-#include <cachet/keys/managed_keystores.hpp>
+#include <cachet/keys/key_service.hpp>
 #include <cachet/signing/signing_service.hpp>
 #include <cachet/slashing/slashing_protection.hpp>
 #include <cachet/util/cpu.hpp>
@@ -37,8 +36,8 @@ int run_signer(const Options& opt) {
   if (!level) return fail("--log-level: " + level.error());
   auto format = server::parse_log_format(opt.log_format);
   if (!format) return fail("--log-format: " + format.error());
-  if (opt.keystores_path.empty() != opt.keystores_passwords_path.empty())
-    return fail("--keystores-path and --keystores-passwords-path must be given together");
+  if (opt.keystores_path.empty() != (opt.keystores_passwords_path.empty() && opt.keystores_password_file.empty()))
+    return fail("--keystores-path needs --keystores-passwords-path or --keystores-password-file, and they need it");
   server::setup_logging(*level, *format);
 
   auto network = eth::load_network(opt.network);
@@ -71,47 +70,50 @@ int run_signer(const Options& opt) {
 
   server::Metrics metrics;
   keys::KeyStore keys;
-  std::size_t load_failures = 0;
   crypto::KeystoreLimits limits;
   limits.max_scrypt_n = opt.keystore_max_scrypt_n;
-  auto load_directory = [&](const std::filesystem::path& dir, const std::filesystem::path& passwords,
-                            keys::KeySource source) {
-    keys::LoadOptions load;
-    load.source = source;
-    load.threads = cores;
-    load.limits = limits;
-    load.on_decrypted = [&metrics](double seconds) { metrics.keystore_decrypt_seconds.observe(seconds); };
-    load.on_progress = [](const keys::LoadProgress& p) {
-      spdlog::info("loading keystores: {}/{} ({:.1f}/s, ETA {}s)", p.done, p.total, p.rate_per_second, p.eta.count());
-    };
-    auto report = keys::load_keystore_directory(dir, passwords, keys, load);
-    for (const auto& f : report.failures) spdlog::error("keystore {}: {}", f.path.string(), f.reason);
-    load_failures += report.failures.size();
-    metrics.key_load_failures.inc(report.failures.size());
-    spdlog::info("keystores from {}: {} loaded, {} failed, {} duplicate, in {} ms", dir.string(), report.loaded,
-                 report.failures.size(), report.duplicates, report.elapsed.count());
-  };
-  if (!opt.keystores_path.empty())
-    load_directory(opt.keystores_path, opt.keystores_passwords_path, keys::KeySource::External);
 
-  // Keymanager API: managed keystores live in <data-dir>/keystores and are loaded like external ones.
-  std::optional<keys::ManagedKeystores> managed;
-  std::string token;
+  // Keys: --keystores-path, then the keymanager's <data-dir>/keystores, through the key cache in <data-dir>.
+  keys::KeyServiceOptions key_options;
+  if (!opt.keystores_path.empty())
+    key_options.directories.push_back(
+        {opt.keystores_path, opt.keystores_passwords_path, opt.keystores_password_file, keys::KeySource::External});
   if (!opt.data_dir.empty()) {
     const std::filesystem::path data_dir(opt.data_dir);
-    if (auto made = ensure_directory(data_dir); !made) return fail("--data-dir: " + made.error());
-    managed.emplace(data_dir / "keystores");
-    if (std::filesystem::is_directory(managed->dir()))
-      load_directory(managed->dir(), managed->dir(), keys::KeySource::Managed);
-    if (opt.keymanager_enabled) {
-      const std::filesystem::path token_path = opt.keymanager_token_file.empty()
-                                                   ? data_dir / "api-token.txt"
-                                                   : std::filesystem::path(opt.keymanager_token_file);
-      auto loaded = server::load_or_create_token(token_path);
-      if (!loaded) return fail("--keymanager-token-file: " + loaded.error());
-      token = std::move(*loaded);
-      spdlog::info("keymanager API enabled at /eth/v1/keystores; bearer token in {}", token_path.string());
-    }
+    key_options.managed_dir = data_dir / "keystores";
+    if (auto made = ensure_directory(key_options.managed_dir); !made) return fail("--data-dir: " + made.error());
+    key_options.directories.push_back({key_options.managed_dir, key_options.managed_dir, {}, keys::KeySource::Managed});
+    if (opt.key_cache_enabled) key_options.cache_file = data_dir / "key-cache";
+  }
+  key_options.cache_kdf.scrypt_n = opt.key_cache_scrypt_n;
+  key_options.load.threads = cores;
+  key_options.load.limits = limits;
+  key_options.load.on_decrypted = [&metrics](double seconds) { metrics.keystore_decrypt_seconds.observe(seconds); };
+  key_options.load.on_progress = [](const keys::LoadProgress& p) {
+    spdlog::info("loading keystores: {}/{} ({:.1f}/s, ETA {}s)", p.done, p.total, p.rate_per_second, p.eta.count());
+  };
+  const auto log_load = [&metrics](std::string_view what, const keys::LoadReport& report) {
+    for (const auto& f : report.failures) spdlog::error("keystore {}: {}", f.path.string(), f.reason);
+    metrics.key_load_failures.inc(report.failures.size());
+    spdlog::info("{}: {} keys ({} from the key cache, {} decrypted, {} unchanged), {} failed, {} duplicate, in {} ms",
+                 what, report.loaded, report.from_cache, report.decrypted, report.reused, report.failures.size(),
+                 report.duplicates, report.elapsed.count());
+  };
+  key_options.on_reloaded = [log_load](const keys::LoadReport& report) { log_load("reload", report); };
+  key_options.on_key_set_changed = [&metrics, &keys] { server::refresh_key_gauges(metrics, keys); };
+  key_options.on_cache_problem = [](const std::string& problem) { spdlog::warn("{}", problem); };
+  keys::KeyService key_service(keys, std::move(key_options));
+  log_load("keystores loaded", key_service.load());
+
+  std::string token;
+  if (!opt.data_dir.empty() && opt.keymanager_enabled) {
+    const std::filesystem::path token_path = opt.keymanager_token_file.empty()
+                                                 ? std::filesystem::path(opt.data_dir) / "api-token.txt"
+                                                 : std::filesystem::path(opt.keymanager_token_file);
+    auto loaded = server::load_or_create_token(token_path);
+    if (!loaded) return fail("--keymanager-token-file: " + loaded.error());
+    token = std::move(*loaded);
+    spdlog::info("keymanager API enabled at /eth/v1/keystores; bearer token in {}", token_path.string());
   }
 
   // Slashing protection opens after --data-dir exists; without a database the signer does not start, because
@@ -138,11 +140,11 @@ int run_signer(const Options& opt) {
   server::WorkPool import_pool(cores, 1 << 20, 10);
   signing::SigningService signing(keys, *network, protection.get());
   server::SignerContext context{keys, *network, pool, metrics, signing};
-  context.key_load_failures = load_failures;
+  context.key_service = &key_service;
   context.keystore_limits = limits;
   context.slashing = protection.get();
-  if (managed && opt.keymanager_enabled) {
-    context.managed = &*managed;
+  if (key_service.managed() && opt.keymanager_enabled) {
+    context.managed = key_service.managed();
     context.import_pool = &import_pool;
     context.api_token = token;
     secure_wipe(token.data(), token.size());
@@ -198,12 +200,24 @@ int run_signer(const Options& opt) {
     api_server.stop([&] { asio::post(io, [&] { io.stop(); }); });
   });
 
+  // SIGHUP rescans --keystores-path, as POST /reload does (the reload thread does the work).
+  asio::signal_set hangup(io, SIGHUP);
+  std::function<void()> wait_for_hangup = [&] {
+    hangup.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      spdlog::info("SIGHUP: reloading keystores");
+      key_service.request_reload();
+      wait_for_hangup();
+    });
+  };
+  wait_for_hangup();
+
   const auto ep = api_server.local_endpoint();
   spdlog::info(
       "cachet {} (blst {}) network={} keys={} failed={} workers={} slashing-protection={} listening on {}://{}:{} "
       "(metrics "
       "http://{}:{}/metrics)",
-      CACHET_VERSION, crypto::blst_version(), network->name, keys.size(), load_failures, workers,
+      CACHET_VERSION, crypto::blst_version(), network->name, keys.size(), key_service.failure_count(), workers,
       protection ? "on" : "OFF", tls ? "https" : "http", ep.address().to_string(), ep.port(), opt.metrics_host,
       metrics_server.local_endpoint().port());
 

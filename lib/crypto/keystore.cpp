@@ -189,13 +189,45 @@ Result<KdfSpec> parse_kdf(const json::object& crypto) {
   return spec;
 }
 
-Result<ParsedKeystore> parse_keystore(std::string_view text) {
-  if (text.size() > kMaxKeystoreBytes) return fail("the keystore is larger than 1 MiB");
+// The crypto object (EIP-2335 "Modules"): kdf, checksum (sha256) and cipher (aes-128-ctr). `message_size` is the
+// secret's length in bytes; 0 accepts any (the key cache holds many secrets).
+Result<void> parse_crypto(const json::object& crypto, std::size_t message_size, ParsedKeystore& out) {
+  auto kdf = parse_kdf(crypto);
+  if (!kdf) return fail(kdf.error());
+  out.kdf = std::move(*kdf);
+
+  auto checksum = get_module(crypto, "checksum");
+  if (!checksum) return fail(checksum.error());
+  if (checksum->function != "sha256") return unsupported("crypto.checksum.function", checksum->function);
+  auto checksum_message = get_hex(*checksum->self, checksum->path, "message", 32);
+  if (!checksum_message) return fail(checksum_message.error());
+  out.checksum = std::move(*checksum_message);
+
+  auto cipher = get_module(crypto, "cipher");
+  if (!cipher) return fail(cipher.error());
+  if (cipher->function != "aes-128-ctr") return unsupported("crypto.cipher.function", cipher->function);
+  auto iv = get_hex(*cipher->params, "crypto.cipher.params", "iv", kIvBytes);
+  if (!iv) return fail(iv.error());
+  out.iv = std::move(*iv);
+  auto cipher_message = get_hex(*cipher->self, cipher->path, "message", message_size);
+  if (!cipher_message) return fail(cipher_message.error());
+  out.cipher_message = std::move(*cipher_message);
+  return {};
+}
+
+Result<json::value> parse_json_object(std::string_view text, std::string_view what, bool size_capped) {
+  if (size_capped && text.size() > kMaxKeystoreBytes) return fail("the " + std::string(what) + " is larger than 1 MiB");
   boost::system::error_code ec;
   json::value root = json::parse(text, ec);
-  if (ec) return fail("the keystore is not valid JSON: " + ec.message());
-  if (!root.is_object()) return fail("the keystore is not a JSON object");
-  const json::object& ks = root.get_object();
+  if (ec) return fail("the " + std::string(what) + " is not valid JSON: " + ec.message());
+  if (!root.is_object()) return fail("the " + std::string(what) + " is not a JSON object");
+  return root;
+}
+
+Result<ParsedKeystore> parse_keystore(std::string_view text) {
+  auto root = parse_json_object(text, "keystore", true);
+  if (!root) return fail(root.error());
+  const json::object& ks = root->get_object();
 
   auto version = get_uint(ks, "", "version");
   if (!version) return fail(version.error());
@@ -204,27 +236,8 @@ Result<ParsedKeystore> parse_keystore(std::string_view text) {
   auto crypto = get_object(ks, "", "crypto");
   if (!crypto) return fail(crypto.error());
   ParsedKeystore out;
-  auto kdf = parse_kdf(**crypto);
-  if (!kdf) return fail(kdf.error());
-  out.kdf = std::move(*kdf);
-
-  auto checksum = get_module(**crypto, "checksum");
-  if (!checksum) return fail(checksum.error());
-  if (checksum->function != "sha256") return unsupported("crypto.checksum.function", checksum->function);
-  auto checksum_message = get_hex(*checksum->self, checksum->path, "message", 32);
-  if (!checksum_message) return fail(checksum_message.error());
-  out.checksum = std::move(*checksum_message);
-
-  auto cipher = get_module(**crypto, "cipher");
-  if (!cipher) return fail(cipher.error());
-  if (cipher->function != "aes-128-ctr") return unsupported("crypto.cipher.function", cipher->function);
-  auto iv = get_hex(*cipher->params, "crypto.cipher.params", "iv", kIvBytes);
-  if (!iv) return fail(iv.error());
-  out.iv = std::move(*iv);
   // The secret of a BLS12-381 keystore is the 32-byte big-endian scalar.
-  auto cipher_message = get_hex(*cipher->self, cipher->path, "message", kSecretBytes);
-  if (!cipher_message) return fail(cipher_message.error());
-  out.cipher_message = std::move(*cipher_message);
+  if (auto ok = parse_crypto(**crypto, kSecretBytes, out); !ok) return fail(ok.error());
 
   auto pubkey = get_optional_string(ks, "pubkey");
   if (!pubkey) return fail(pubkey.error());
@@ -369,43 +382,32 @@ Result<std::string> random_uuid() {
 
 }  // namespace
 
-std::expected<DecryptedKeystore, std::string> decrypt_keystore(std::string_view keystore_json,
-                                                               std::string_view password,
-                                                               const KeystoreLimits& limits) {
-  // Everything that can be refused cheaply is, before the KDF (which is the expensive part by design).
-  auto ks = parse_keystore(keystore_json);
-  if (!ks) return fail(ks.error());
-  if (auto ok = check_limits(ks->kdf, limits); !ok) return fail(ok.error());
+namespace {
 
+// EIP-2335 "Decryption key", "Password verification" and "Secret decryption" over a parsed crypto object: the
+// plaintext goes to `out` (cipher_message.size() bytes), which the caller wipes.
+Result<void> decrypt_crypto(const ParsedKeystore& ks, std::string_view password, const KeystoreLimits& limits,
+                            std::uint8_t* out) {
+  // Everything that can be refused cheaply is, before the KDF (which is the expensive part by design).
+  if (auto ok = check_limits(ks.kdf, limits); !ok) return fail(ok.error());
   auto normalized = normalize_password(password);
   if (!normalized) return fail(normalized.error());
   WipeOnExit wipe_password{*normalized};
 
   SecretBytes<kDklen> dk;
-  if (auto ok = derive_key(ks->kdf, *normalized, dk.data()); !ok) return fail(ok.error());
+  if (auto ok = derive_key(ks.kdf, *normalized, dk.data()); !ok) return fail(ok.error());
 
-  auto sum = checksum(dk.data(), ks->cipher_message);
+  auto sum = checksum(dk.data(), ks.cipher_message);
   if (!sum) return fail("sha256 failed");
-  if (CRYPTO_memcmp(sum->data(), ks->checksum.data(), sum->size()) != 0)
+  if (CRYPTO_memcmp(sum->data(), ks.checksum.data(), sum->size()) != 0)
     return fail("checksum mismatch (wrong password?)");
-
-  SecretBytes<kSecretBytes> secret_bytes;
-  if (!aes_128_ctr(dk.data(), ks->iv, ks->cipher_message, secret_bytes.data())) return fail("aes-128-ctr failed");
-  auto secret = SecretKey::from_bytes(secret_bytes.bytes);
-  if (!secret) return fail("the decrypted secret is not a valid BLS key: " + secret.error());
-
-  PublicKey pubkey = secret->public_key();
-  // The pubkey field is what operators and the keymanager API see; a file whose field names another key must not
-  // load under that name.
-  if (ks->pubkey && *ks->pubkey != pubkey)
-    return fail("the keystore's pubkey field " + to_hex(*ks->pubkey) + " does not match its secret key (" +
-                to_hex(pubkey) + ")");
-
-  return DecryptedKeystore{std::move(*secret), pubkey, std::move(ks->path), std::move(ks->uuid)};
+  if (!aes_128_ctr(dk.data(), ks.iv, ks.cipher_message, out)) return fail("aes-128-ctr failed");
+  return {};
 }
 
-std::expected<std::string, std::string> encrypt_keystore(const SecretKey& secret, std::string_view password,
-                                                         const KeystoreParams& params) {
+// The crypto object for `secret` with a fresh salt and IV (EIP-2335 field order, hex without "0x").
+Result<json::object> encrypt_crypto(std::span<const std::uint8_t> secret, std::string_view password,
+                                    const KeystoreParams& params) {
   KdfSpec kdf;
   kdf.kind = params.kdf;
   kdf.n = params.scrypt_n;
@@ -421,8 +423,6 @@ std::expected<std::string, std::string> encrypt_keystore(const SecretKey& secret
   kdf.salt = std::move(*salt);
   auto iv = random_bytes(kIvBytes);
   if (!iv) return fail(iv.error());
-  auto uuid = random_uuid();
-  if (!uuid) return fail(uuid.error());
 
   auto normalized = normalize_password(password);
   if (!normalized) return fail(normalized.error());
@@ -430,14 +430,11 @@ std::expected<std::string, std::string> encrypt_keystore(const SecretKey& secret
   SecretBytes<kDklen> dk;
   if (auto ok = derive_key(kdf, *normalized, dk.data()); !ok) return fail(ok.error());
 
-  SecretBytes<kSecretBytes> secret_bytes;
-  secret_bytes.bytes = secret.to_bytes();
-  std::array<std::uint8_t, kSecretBytes> cipher_message{};
-  if (!aes_128_ctr(dk.data(), *iv, secret_bytes.bytes, cipher_message.data())) return fail("aes-128-ctr failed");
+  std::vector<std::uint8_t> cipher_message(secret.size());
+  if (!aes_128_ctr(dk.data(), *iv, secret, cipher_message.data())) return fail("aes-128-ctr failed");
   auto sum = checksum(dk.data(), cipher_message);
   if (!sum) return fail("sha256 failed");
 
-  // Field order and hex without "0x" as in the EIP-2335 "Test Cases".
   json::object kdf_params;
   kdf_params["dklen"] = kDklen;
   if (kdf.kind == Kdf::Scrypt) {
@@ -449,7 +446,7 @@ std::expected<std::string, std::string> encrypt_keystore(const SecretKey& secret
     kdf_params["prf"] = "hmac-sha256";
   }
   kdf_params["salt"] = to_hex(kdf.salt, false);
-  json::object crypto{
+  return json::object{
       {"kdf", {{"function", kdf.kind == Kdf::Scrypt ? "scrypt" : "pbkdf2"}, {"params", kdf_params}, {"message", ""}}},
       {"checksum", {{"function", "sha256"}, {"params", json::object()}, {"message", to_hex(*sum, false)}}},
       {"cipher",
@@ -457,8 +454,41 @@ std::expected<std::string, std::string> encrypt_keystore(const SecretKey& secret
         {"params", {{"iv", to_hex(*iv, false)}}},
         {"message", to_hex(cipher_message, false)}}},
   };
+}
+
+}  // namespace
+
+std::expected<DecryptedKeystore, std::string> decrypt_keystore(std::string_view keystore_json,
+                                                               std::string_view password,
+                                                               const KeystoreLimits& limits) {
+  auto ks = parse_keystore(keystore_json);
+  if (!ks) return fail(ks.error());
+  SecretBytes<kSecretBytes> secret_bytes;
+  if (auto ok = decrypt_crypto(*ks, password, limits, secret_bytes.data()); !ok) return fail(ok.error());
+  auto secret = SecretKey::from_bytes(secret_bytes.bytes);
+  if (!secret) return fail("the decrypted secret is not a valid BLS key: " + secret.error());
+
+  PublicKey pubkey = secret->public_key();
+  // The pubkey field is what operators and the keymanager API see; a file whose field names another key must not
+  // load under that name.
+  if (ks->pubkey && *ks->pubkey != pubkey)
+    return fail("the keystore's pubkey field " + to_hex(*ks->pubkey) + " does not match its secret key (" +
+                to_hex(pubkey) + ")");
+
+  return DecryptedKeystore{std::move(*secret), pubkey, std::move(ks->path), std::move(ks->uuid)};
+}
+
+std::expected<std::string, std::string> encrypt_keystore(const SecretKey& secret, std::string_view password,
+                                                         const KeystoreParams& params) {
+  SecretBytes<kSecretBytes> secret_bytes;
+  secret_bytes.bytes = secret.to_bytes();
+  auto crypto = encrypt_crypto(secret_bytes.bytes, password, params);
+  if (!crypto) return fail(crypto.error());
+  auto uuid = random_uuid();
+  if (!uuid) return fail(uuid.error());
+  // Field order as in the EIP-2335 "Test Cases".
   json::object keystore{
-      {"crypto", std::move(crypto)},
+      {"crypto", std::move(*crypto)},
       {"description", params.description},
       {"pubkey", to_hex(secret.public_key(), false)},
       {"path", params.derivation_path},
@@ -466,6 +496,29 @@ std::expected<std::string, std::string> encrypt_keystore(const SecretKey& secret
       {"version", 4},
   };
   return json::serialize(keystore);
+}
+
+std::expected<std::string, std::string> encrypt_crypto_object(std::span<const std::uint8_t> secret,
+                                                              std::string_view password, const KeystoreParams& params) {
+  auto crypto = encrypt_crypto(secret, password, params);
+  if (!crypto) return fail(crypto.error());
+  return json::serialize(*crypto);
+}
+
+std::expected<std::string, std::string> decrypt_crypto_object(std::string_view crypto_json, std::string_view password,
+                                                              const KeystoreLimits& limits) {
+  // Its size grows with the secrets it holds (the key cache: 64 hex digits a key), so it is not capped like a keystore.
+  auto root = parse_json_object(crypto_json, "crypto object", false);
+  if (!root) return fail(root.error());
+  ParsedKeystore parsed;
+  if (auto ok = parse_crypto(root->get_object(), 0, parsed); !ok) return fail(ok.error());
+  std::string plaintext(parsed.cipher_message.size(), '\0');
+  auto ok = decrypt_crypto(parsed, password, limits, reinterpret_cast<std::uint8_t*>(plaintext.data()));
+  if (!ok) {
+    secure_wipe(plaintext.data(), plaintext.size());
+    return fail(ok.error());
+  }
+  return plaintext;
 }
 
 }  // namespace cachet::crypto

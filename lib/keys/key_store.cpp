@@ -1,8 +1,14 @@
 // The key map: a shared_mutex so that the signing path (find) only ever takes the shared side.
+#include <openssl/sha.h>
+
 #include <cachet/keys/key_store.hpp>
 #include <mutex>
 
 namespace cachet::keys {
+
+PasswordDigest::PasswordDigest(std::string_view password) {
+  SHA256(reinterpret_cast<const unsigned char*>(password.data()), password.size(), bytes.data());
+}
 
 std::shared_ptr<const Key> KeyStore::find(const crypto::PublicKey& pubkey) const {
   std::shared_lock lock(mutex_);
@@ -28,6 +34,13 @@ std::shared_ptr<const Key> KeyStore::erase(const crypto::PublicKey& pubkey) {
     keys_.erase(it);
   }
   return removed;
+}
+
+void KeyStore::apply(const std::vector<crypto::PublicKey>& removed,
+                     const std::vector<std::shared_ptr<const Key>>& added) {
+  std::unique_lock lock(mutex_);
+  for (const auto& pubkey : removed) keys_.erase(pubkey);
+  for (const auto& key : added) keys_.insert_or_assign(key->pubkey, key);
 }
 
 std::vector<std::shared_ptr<const Key>> KeyStore::list() const {

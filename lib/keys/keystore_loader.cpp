@@ -1,18 +1,26 @@
-// Start-up loading of a keystore directory. Decryption dominates (scrypt n=2^18 is ~0.7 s and 256 MiB per keystore
-// by design, EIP-2335 "Decryption key"), so files are handed to worker threads one index at a time.
-#include <fcntl.h>
-#include <sys/stat.h>
+// Loading keystore directories. Decryption dominates (scrypt n=2^18 is ~0.7 s and 256 MiB per keystore by design,
+// EIP-2335 "Decryption key"), so it runs on worker threads, one file at a time each; a file whose key is already
+// decrypted (in memory from the previous load, or in the key cache) is not decrypted again. Results are kept by
+// file index and assembled in path order at the end, so which of two duplicates wins never depends on which thread
+// finished first.
+#include <openssl/sha.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cachet/keys/key_cache.hpp>
 #include <cachet/keys/keystore_loader.hpp>
-#include <cerrno>
 #include <condition_variable>
-#include <cstring>
 #include <exception>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <unordered_set>
+
+#include "keys/keystore_files.hpp"
 
 namespace cachet::keys {
 
@@ -20,100 +28,112 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A keystore is about 1 KiB and a password shorter still; a larger file is a mistake, not something to read whole.
-constexpr std::size_t kMaxFileBytes = 1 << 20;
-
-// Reads a whole file with one buffer and no stream buffering, so a password leaves a single copy to wipe.
-std::expected<std::string, std::string> read_file(const fs::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::unexpected(std::string(std::strerror(errno)));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return std::unexpected(std::string("not a regular file"));
-  }
-  if (static_cast<std::uint64_t>(st.st_size) > kMaxFileBytes) {
-    ::close(fd);
-    return std::unexpected(std::string("larger than 1 MiB"));
-  }
-  std::string out(static_cast<std::size_t>(st.st_size), '\0');
-  std::size_t got = 0;
-  while (got < out.size()) {
-    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      secure_wipe(out.data(), out.size());
-      return std::unexpected(std::string(std::strerror(err)));
-    }
-    if (n == 0) break;  // the file shrank meanwhile
-    got += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  out.resize(got);
-  return out;
-}
-
-// Editors and `echo` end a password file with a newline that is not part of the password; only one is removed so
-// that a password that really ends in whitespace still works.
-void strip_one_newline(std::string& s) {
-  if (s.ends_with("\r\n"))
-    s.resize(s.size() - 2);
-  else if (s.ends_with('\n'))
-    s.resize(s.size() - 1);
-}
-
-struct WipeOnExit {
-  std::string& value;
-  ~WipeOnExit() { secure_wipe(value.data(), value.size()); }
+struct Candidate {
+  KeystoreFile file;
+  std::string content;  // the keystore's JSON (no secret in the clear)
+  Bytes32 sha256{};
+  std::optional<std::size_t> cache_entry;  // index in the key cache when it holds this very file
+  std::shared_ptr<const Key> key;          // the outcome: a key, or
+  std::string failure;                     // why not
 };
 
-std::vector<fs::path> list_keystores(const fs::path& dir, std::string& error) {
-  std::vector<fs::path> out;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    std::error_code type_ec;
-    if (it->path().extension() == ".json" && it->is_regular_file(type_ec)) out.push_back(it->path());
-  }
-  if (ec) error = "cannot list the keystores directory: " + ec.message();
-  std::sort(out.begin(), out.end());  // a stable order for logs and for which of two duplicates wins
+Bytes32 sha256_of(std::string_view text) {
+  Bytes32 out{};
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), out.data());
   return out;
 }
 
 class Loader {
  public:
-  Loader(std::vector<fs::path> files, const fs::path& passwords_dir, KeyStore& store, const LoadOptions& options,
-         LoadReport& report)
-      : files_(std::move(files)), passwords_dir_(passwords_dir), store_(store), options_(options), report_(report) {}
+  Loader(std::vector<Candidate>& candidates, std::vector<std::size_t> pending, const LoadOptions& options,
+         const KeyCache* cache, const KeyCacheSecrets* secrets)
+      : candidates_(candidates), pending_(std::move(pending)), options_(options), cache_(cache), secrets_(secrets) {}
 
-  void run() {
+  void run(std::size_t already_done) {
+    done_ = already_done;
+    if (options_.counters) {
+      options_.counters->total.store(candidates_.size());
+      options_.counters->done.store(already_done);
+    }
     unsigned threads = options_.threads != 0 ? options_.threads : std::thread::hardware_concurrency();
-    threads = std::clamp<unsigned>(threads, 1, static_cast<unsigned>(std::max<std::size_t>(files_.size(), 1)));
+    threads = std::clamp<unsigned>(threads, 1, static_cast<unsigned>(std::max<std::size_t>(pending_.size(), 1)));
     start_ = std::chrono::steady_clock::now();
     {
       std::vector<std::jthread> workers;
-      for (unsigned i = 0; i < threads; ++i) workers.emplace_back([this] { work(); });
+      if (!pending_.empty())
+        for (unsigned i = 0; i < threads; ++i) workers.emplace_back([this] { work(); });
       report_progress_until_done();
     }  // joins
   }
 
+  std::size_t decrypted() const { return decrypted_; }
+  std::size_t from_cache() const { return from_cache_; }
+
  private:
   void work() {
-    for (std::size_t i = next_.fetch_add(1); i < files_.size(); i = next_.fetch_add(1)) {
-      load_one(files_[i]);
+    if (options_.nice > 0)  // Linux applies nice per thread
+      ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), options_.nice);
+    for (std::size_t i = next_.fetch_add(1); i < pending_.size(); i = next_.fetch_add(1)) {
+      Candidate& c = candidates_[pending_[i]];
+      try {
+        load(c);
+      } catch (const std::exception& e) {  // bad_alloc, or a callback that threw: this file fails, the rest load
+        c.key.reset();
+        c.failure = std::string("internal error: ") + e.what();
+      }
       {
         std::lock_guard lock(mutex_);
         ++done_;
       }
+      if (options_.counters) options_.counters->done.fetch_add(1, std::memory_order_relaxed);
       done_cv_.notify_one();
     }
+  }
+
+  void load(Candidate& c) {
+    if (c.cache_entry && secrets_) {
+      auto key = cache_->key(*c.cache_entry, *secrets_);
+      if (key) {
+        c.key = std::move(*key);
+        from_cache_.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+      // A cached secret that does not derive its pubkey is dropped: the keystore itself decides.
+    }
+    decrypt(c);
+  }
+
+  void decrypt(Candidate& c) {
+    auto password = read_small_file(c.file.password_path);
+    if (!password) {
+      std::error_code ec;
+      if (!fs::exists(fs::symlink_status(c.file.password_path, ec)))
+        c.failure = "missing password file " + c.file.password_path.string();
+      else
+        c.failure = "cannot read password file " + c.file.password_path.string() + ": " + password.error();
+      return;
+    }
+    WipeOnExit wipe{*password};  // wiped in place: the string is never copied or moved
+    strip_one_newline(*password);
+
+    auto started = std::chrono::steady_clock::now();
+    auto decrypted = crypto::decrypt_keystore(c.content, *password, options_.limits);
+    if (!decrypted) {
+      c.failure = decrypted.error();
+      return;
+    }
+    decrypted_.fetch_add(1, std::memory_order_relaxed);
+    if (options_.on_decrypted)
+      options_.on_decrypted(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    c.key = std::make_shared<const Key>(Key{std::move(decrypted->secret), decrypted->pubkey, c.file.source,
+                                            std::move(decrypted->derivation_path), c.file.path.string(),
+                                            c.file.password_path.string(), c.sha256, PasswordDigest(*password)});
   }
 
   // The calling thread reports progress, so the callback never runs on two threads at once.
   void report_progress_until_done() {
     std::unique_lock lock(mutex_);
-    while (!done_cv_.wait_for(lock, options_.progress_interval, [this] { return done_ == files_.size(); })) {
+    while (!done_cv_.wait_for(lock, options_.progress_interval, [this] { return done_ == candidates_.size(); })) {
       auto progress = snapshot();
       lock.unlock();
       if (options_.on_progress) options_.on_progress(progress);
@@ -121,13 +141,13 @@ class Loader {
     }
     auto progress = snapshot();
     lock.unlock();
-    if (options_.on_progress && !files_.empty()) options_.on_progress(progress);  // the final 100%
+    if (options_.on_progress && !candidates_.empty()) options_.on_progress(progress);  // the final 100%
   }
 
   LoadProgress snapshot() const {
     LoadProgress p;
     p.done = done_;
-    p.total = files_.size();
+    p.total = candidates_.size();
     double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     p.rate_per_second = elapsed > 0 ? static_cast<double>(p.done) / elapsed : 0;
     if (p.rate_per_second > 0)
@@ -135,83 +155,115 @@ class Loader {
     return p;
   }
 
-  void fail(const fs::path& path, std::string reason) {
-    std::lock_guard lock(mutex_);
-    report_.failures.push_back({path, std::move(reason)});
-  }
-
-  void load_one(const fs::path& path) {
-    try {
-      load_one_unguarded(path);
-    } catch (const std::exception& e) {  // bad_alloc, or a callback that threw: this file fails, the rest load
-      fail(path, std::string("internal error: ") + e.what());
-    }
-  }
-
-  void load_one_unguarded(const fs::path& path) {
-    fs::path password_path = passwords_dir_ / (path.stem().string() + ".txt");
-    auto password = read_file(password_path);
-    if (!password) {
-      std::error_code ec;
-      if (!fs::exists(password_path, ec))
-        fail(path, "missing password file " + password_path.string());
-      else
-        fail(path, "cannot read password file " + password_path.string() + ": " + password.error());
-      return;
-    }
-    WipeOnExit wipe{*password};  // wiped in place: the string is never copied or moved
-    strip_one_newline(*password);
-
-    auto text = read_file(path);
-    if (!text) return fail(path, "cannot read the keystore: " + text.error());
-
-    auto started = std::chrono::steady_clock::now();
-    auto decrypted = crypto::decrypt_keystore(*text, *password, options_.limits);
-    if (!decrypted) return fail(path, decrypted.error());
-    if (options_.on_decrypted)
-      options_.on_decrypted(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-
-    auto key = std::make_shared<const Key>(Key{std::move(decrypted->secret), decrypted->pubkey, options_.source,
-                                               std::move(decrypted->derivation_path), path.string()});
-    bool inserted = store_.insert(std::move(key));
-    std::lock_guard lock(mutex_);
-    ++(inserted ? report_.loaded : report_.duplicates);
-  }
-
-  const std::vector<fs::path> files_;
-  const fs::path& passwords_dir_;
-  KeyStore& store_;
+  std::vector<Candidate>& candidates_;
+  const std::vector<std::size_t> pending_;
   const LoadOptions& options_;
-  LoadReport& report_;
+  const KeyCache* cache_;
+  const KeyCacheSecrets* secrets_;
 
   std::atomic<std::size_t> next_{0};
-  std::mutex mutex_;  // guards done_ and report_
+  std::atomic<std::size_t> decrypted_{0}, from_cache_{0};
+  std::mutex mutex_;  // guards done_
   std::condition_variable done_cv_;
   std::size_t done_ = 0;
   std::chrono::steady_clock::time_point start_;
 };
 
+// (path, content hash) of a key, to find the key decrypted before from an unchanged file.
+std::string identity(std::string_view path, const Bytes32& sha256) { return std::string(path) + '\0' + to_hex(sha256); }
+
 }  // namespace
+
+LoadedKeys load_keys(const std::vector<KeyDirectory>& directories, const LoadOptions& options, const KnownKeys& known) {
+  const auto start = std::chrono::steady_clock::now();
+  LoadedKeys out;
+  LoadReport& report = out.report;
+
+  std::vector<Candidate> candidates;
+  for (const auto& dir : directories)
+    for (auto& file : list_keystore_files(dir, report.failures))
+      candidates.push_back({std::move(file), {}, {}, {}, {}, {}});
+
+  // Read every file and hash it (cheap next to one KDF), to find what is already decrypted.
+  std::map<std::string, std::shared_ptr<const Key>> in_memory;
+  for (const auto& k : known.in_memory) in_memory.emplace(identity(k->keystore_path, k->keystore_sha256), k);
+  std::map<std::string, std::size_t> cached;
+  if (known.cache)
+    for (std::size_t i = 0; i < known.cache->entries().size(); ++i) {
+      const auto& e = known.cache->entries()[i];
+      cached.emplace(identity(e.keystore_path, e.keystore_sha256), i);
+    }
+  std::vector<std::size_t> pending;
+  std::size_t already_done = 0;
+  bool cache_wanted = false;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    Candidate& c = candidates[i];
+    auto text = read_small_file(c.file.path);
+    if (!text) {
+      c.failure = "cannot read the keystore: " + text.error();
+      ++already_done;
+      continue;
+    }
+    c.content = std::move(*text);
+    c.sha256 = sha256_of(c.content);
+    const auto id = identity(c.file.path.string(), c.sha256);
+    if (auto it = in_memory.find(id); it != in_memory.end() && it->second->source == c.file.source &&
+                                      it->second->password_path == c.file.password_path.string()) {
+      c.key = it->second;
+      ++already_done;
+      ++report.reused;
+      continue;
+    }
+    if (auto it = cached.find(id); it != cached.end() && known.cache->entries()[it->second].source == c.file.source &&
+                                   known.cache->entries()[it->second].password_path == c.file.password_path.string()) {
+      c.cache_entry = it->second;
+      cache_wanted = true;
+    }
+    pending.push_back(i);
+  }
+
+  // One KDF for every cached key; only when the cache holds something this load needs.
+  std::optional<KeyCacheSecrets> secrets;
+  if (cache_wanted) {
+    auto decrypted = known.cache->decrypt(options.limits);
+    if (decrypted)
+      secrets.emplace(std::move(*decrypted));
+    else
+      report.cache_problem = "cannot be decrypted: " + decrypted.error();
+  }
+
+  Loader loader(candidates, std::move(pending), options, known.cache, secrets ? &*secrets : nullptr);
+  loader.run(already_done);
+  secrets.reset();  // wipes the cached secrets now, not at the end of the scope
+  report.decrypted = loader.decrypted();
+  report.from_cache = loader.from_cache();
+
+  // In path order: the first file with a pubkey wins, however the work was scheduled.
+  std::unordered_set<crypto::PublicKey, BytesHash> seen;
+  for (auto& c : candidates) {
+    if (!c.key) {
+      if (!c.failure.empty()) report.failures.push_back({c.file.path, std::move(c.failure), c.file.source});
+      continue;
+    }
+    if (!seen.insert(c.key->pubkey).second) {
+      ++report.duplicates;
+      continue;
+    }
+    out.keys.push_back(std::move(c.key));
+  }
+  report.loaded = out.keys.size();
+  std::stable_sort(report.failures.begin(), report.failures.end(),
+                   [](const LoadFailure& a, const LoadFailure& b) { return a.path < b.path; });
+  report.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  return out;
+}
 
 LoadReport load_keystore_directory(const fs::path& keystores_dir, const fs::path& passwords_dir, KeyStore& store,
                                    const LoadOptions& options) {
-  auto start = std::chrono::steady_clock::now();
-  LoadReport report;
-  std::error_code ec;
-  if (!fs::is_directory(keystores_dir, ec)) {
-    report.failures.push_back(
-        {keystores_dir, fs::exists(keystores_dir, ec) ? "not a directory" : "the keystores directory does not exist"});
-    return report;
-  }
-  std::string list_error;
-  auto files = list_keystores(keystores_dir, list_error);
-  if (!list_error.empty()) report.failures.push_back({keystores_dir, list_error});
-
-  Loader(std::move(files), passwords_dir, store, options, report).run();
-  // Failures in path order, whatever order the threads finished in.
-  std::sort(report.failures.begin(), report.failures.end(),
-            [](const LoadFailure& a, const LoadFailure& b) { return a.path < b.path; });
-  report.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  auto loaded = load_keys({{keystores_dir, passwords_dir, {}, options.source}}, options);
+  LoadReport report = std::move(loaded.report);
+  report.loaded = 0;
+  for (auto& key : loaded.keys) ++(store.insert(std::move(key)) ? report.loaded : report.duplicates);
   return report;
 }
 

@@ -1,3 +1,5 @@
+#include <openssl/sha.h>
+
 #include <boost/json/parse.hpp>
 #include <cachet/keys/managed_keystores.hpp>
 #include <cachet/util/durable_file.hpp>
@@ -48,8 +50,11 @@ ImportResult ManagedKeystores::import(std::string_view keystore_json, std::strin
     (void)remove_file_durably(password_file(pubkey));
     return {Status::Error, w.error(), pubkey};
   }
+  Bytes32 sha256{};
+  SHA256(reinterpret_cast<const unsigned char*>(keystore_json.data()), keystore_json.size(), sha256.data());
   auto key = std::make_shared<const Key>(Key{std::move(decrypted->secret), pubkey, KeySource::Managed,
-                                             std::move(decrypted->derivation_path), keystore_file(pubkey).string()});
+                                             std::move(decrypted->derivation_path), keystore_file(pubkey).string(),
+                                             password_file(pubkey).string(), sha256, PasswordDigest(password)});
   store.insert(std::move(key));
   return {Status::Imported, {}, pubkey};
 }

@@ -4,6 +4,7 @@
 #include <cachet/crypto/bls.hpp>
 #include <cstdint>
 #include <expected>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -47,5 +48,16 @@ struct KeystoreParams {
 /// Writes a version-4 keystore JSON for `secret` with a random salt, IV and UUID.
 std::expected<std::string, std::string> encrypt_keystore(const SecretKey& secret, std::string_view password,
                                                          const KeystoreParams& params = {});
+
+/// EIP-2335's crypto object (kdf, sha256 checksum, aes-128-ctr) over a secret of any length, with a fresh salt and
+/// IV: the JSON text of the object. For the signer's key cache, which holds many secrets under one KDF.
+std::expected<std::string, std::string> encrypt_crypto_object(std::span<const std::uint8_t> secret,
+                                                              std::string_view password,
+                                                              const KeystoreParams& params = {});
+
+/// The secret of an `encrypt_crypto_object` result; the caller must wipe it. Refuses a checksum mismatch and a KDF
+/// cost above `limits`, as for a keystore.
+std::expected<std::string, std::string> decrypt_crypto_object(std::string_view crypto_json, std::string_view password,
+                                                              const KeystoreLimits& limits = {});
 
 }  // namespace cachet::crypto

@@ -38,6 +38,10 @@ class ManagedKeystores {
   /// Stops the key signing at once, then removes its files durably. Read-only (external) keys are refused.
   DeleteResult remove(const crypto::PublicKey& pubkey, KeyStore& store) const;
 
+  /// Held while a key is activated or deleted; a reload holds it while it swaps the key set, so that an import and a
+  /// reload never both add the same pubkey.
+  std::mutex& key_set_mutex() const { return mutex_; }
+
  private:
   std::filesystem::path keystore_file(const crypto::PublicKey& pubkey) const;
   std::filesystem::path password_file(const crypto::PublicKey& pubkey) const;

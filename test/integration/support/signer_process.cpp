@@ -95,6 +95,12 @@ SignerProcess::SignerProcess(std::vector<std::string> args, bool wait_ready) {
     args.push_back("--data-dir");
     args.push_back((log_dir_.path() / "data").string());
   }
+  // The key cache's KDF is EIP-2335's scrypt 2^18 (0.8 s, 256 MiB a write): tests that do not name a --key-cache-*
+  // flag get a cheap one.
+  if (!names("--key-cache")) {
+    args.push_back("--key-cache-scrypt-n");
+    args.push_back("1024");
+  }
   log_path_ = log_dir_.path() / "signer.log";
   pid_ = spawn(args, log_path_);
   if (!wait_ready) return;

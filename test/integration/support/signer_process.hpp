@@ -24,7 +24,8 @@ class TempDir {
 class SignerProcess {
  public:
   /// Starts `cachet` with `args` plus --port/--metrics-port (free ones) and waits until /upcheck answers. Without
-  /// --data-dir or a --slashing-protection-* flag in `args`, a fresh temporary --data-dir is added.
+  /// --data-dir or a --slashing-protection-* flag in `args`, a fresh temporary --data-dir is added; without a
+  /// --key-cache-* flag, a cheap key cache KDF.
   explicit SignerProcess(std::vector<std::string> args, bool wait_ready = true);
   ~SignerProcess();
 

@@ -1,58 +1,23 @@
 // Loading a keystore directory: good files, each kind of bad file, duplicates, CRLF passwords, progress callbacks.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cachet/keys/keystore_loader.hpp>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <random>
 
+#include "key_test_files.hpp"
+
 using namespace cachet;
 using namespace cachet::keys;
+using namespace cachet::keys::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("cachet-loader-test-" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_ / "keystores");
-    fs::create_directories(path_ / "passwords");
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  fs::path keystores() const { return path_ / "keystores"; }
-  fs::path passwords() const { return path_ / "passwords"; }
-  fs::path root() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-void write(const fs::path& path, std::string_view content) {
-  std::ofstream out(path, std::ios::binary);
-  out << content;
-}
-
-crypto::SecretKey key(std::uint8_t i) {
-  Bytes32 bytes{};
-  bytes[0] = 0x11;
-  bytes[31] = i;
-  return crypto::SecretKey::from_bytes(bytes).value();
-}
-
-// pbkdf2 with c=2: a real keystore that decrypts in microseconds.
-std::string fast_keystore(const crypto::SecretKey& sk, std::string_view password, std::string path = "") {
-  crypto::KeystoreParams params;
-  params.kdf = crypto::Kdf::Pbkdf2;
-  params.pbkdf2_c = 2;
-  params.derivation_path = std::move(path);
-  return crypto::encrypt_keystore(sk, password, params).value();
-}
 
 const LoadFailure* failure_for(const LoadReport& report, const std::string& name) {
   for (const auto& f : report.failures)
@@ -201,4 +166,95 @@ TEST(KeystoreLoader, MissingOrEmptyDirectory) {
   EXPECT_EQ(empty.loaded, 0u);
   EXPECT_TRUE(empty.failures.empty());
   EXPECT_EQ(calls, 0);
+}
+
+TEST(KeystoreLoader, TheFirstPathWinsHoweverTheWorkIsScheduled) {
+  // a.json's KDF is slow and z.json's (the same key) is instant, so on two threads z.json finishes first: the
+  // winner must still be a.json, the first in sorted order. The same for a fast first and a slow second.
+  TempDir dir;
+  crypto::KeystoreParams slow;
+  slow.kdf = crypto::Kdf::Scrypt;
+  slow.scrypt_n = 1 << 14;
+  write(dir.keystores() / "a.json", crypto::encrypt_keystore(key(1), "pw", slow).value());
+  write(dir.keystores() / "z.json", fast_keystore(key(1), "pw"));
+  write(dir.keystores() / "b.json", fast_keystore(key(2), "pw"));
+  write(dir.keystores() / "y.json", crypto::encrypt_keystore(key(2), "pw", slow).value());
+  for (const char* name : {"a", "z", "b", "y"}) write(dir.passwords() / (std::string(name) + ".txt"), "pw\n");
+  for (int run = 0; run < 3; ++run) {
+    KeyStore store;
+    auto report = load_keystore_directory(dir.keystores(), dir.passwords(), store, {.threads = 2});
+    EXPECT_EQ(report.loaded, 2u);
+    EXPECT_EQ(report.duplicates, 2u);
+    ASSERT_NE(store.find(key(1).public_key()), nullptr);
+    EXPECT_EQ(store.find(key(1).public_key())->keystore_path, (dir.keystores() / "a.json").string());
+    EXPECT_EQ(store.find(key(2).public_key())->keystore_path, (dir.keystores() / "b.json").string());
+  }
+}
+
+TEST(KeystoreLoader, EntriesThatAreNotFilesFailWithTheirReasonAndNeverBlock) {
+  TempDir dir;
+  write(dir.keystores() / "good.json", fast_keystore(key(1), "pw"));
+  write(dir.passwords() / "good.txt", "pw");
+  fs::create_directory_symlink(dir.keystores() / "loop2.json", dir.keystores() / "loop1.json");
+  fs::create_directory_symlink(dir.keystores() / "loop1.json", dir.keystores() / "loop2.json");
+  fs::create_symlink(dir.keystores() / "nowhere", dir.keystores() / "dangling.json");
+  fs::create_directories(dir.keystores() / "folder.json");
+  ASSERT_EQ(::mkfifo((dir.keystores() / "fifo.json").c_str(), 0600), 0);
+  // A good keystore whose password "file" is a FIFO: refused at once, not waited on.
+  write(dir.keystores() / "pwfifo.json", fast_keystore(key(2), "pw"));
+  ASSERT_EQ(::mkfifo((dir.passwords() / "pwfifo.txt").c_str(), 0600), 0);
+  // A link to a good keystore is a keystore.
+  write(dir.root() / "elsewhere.json", fast_keystore(key(3), "pw"));
+  fs::create_symlink(dir.root() / "elsewhere.json", dir.keystores() / "linked.json");
+  write(dir.passwords() / "linked.txt", "pw");
+
+  KeyStore store;
+  // If anything blocked (opening a FIFO waits for a writer), the load would never finish.
+  auto done = std::async(std::launch::async, [&] {
+    return load_keystore_directory(dir.keystores(), dir.passwords(), store, {.threads = 2});
+  });
+  ASSERT_EQ(done.wait_for(std::chrono::seconds(20)), std::future_status::ready) << "the load blocked";
+  auto report = done.get();
+  EXPECT_EQ(report.loaded, 2u);  // good.json and linked.json
+  EXPECT_NE(store.find(key(3).public_key()), nullptr);
+  ASSERT_EQ(report.failures.size(), 6u);
+  EXPECT_EQ(failure_for(report, "loop1.json")->reason, "a symbolic link loop");
+  EXPECT_EQ(failure_for(report, "loop2.json")->reason, "a symbolic link loop");
+  EXPECT_EQ(failure_for(report, "dangling.json")->reason, "a dangling symbolic link");
+  EXPECT_EQ(failure_for(report, "folder.json")->reason, "a directory, not a keystore file");
+  EXPECT_EQ(failure_for(report, "fifo.json")->reason, "a FIFO, not a keystore file");
+  EXPECT_EQ(failure_for(report, "pwfifo.json")->reason,
+            "cannot read password file " + (dir.passwords() / "pwfifo.txt").string() + ": not a regular file");
+  EXPECT_EQ(failure_for(report, "fifo.json")->path, dir.keystores() / "fifo.json");
+}
+
+TEST(KeystoreLoader, OnePasswordFileForEveryKeystore) {
+  TempDir dir;
+  write(dir.keystores() / "a.json", fast_keystore(key(1), "shared"));
+  write(dir.keystores() / "b.json", fast_keystore(key(2), "shared"));
+  write(dir.keystores() / "c.json", fast_keystore(key(3), "another"));
+  write(dir.root() / "password.txt", "shared\n");
+  auto loaded = load_keys({{dir.keystores(), {}, dir.root() / "password.txt", KeySource::External}}, {});
+  EXPECT_EQ(loaded.report.loaded, 2u);
+  ASSERT_EQ(loaded.report.failures.size(), 1u);
+  EXPECT_EQ(loaded.report.failures[0].path.filename(), "c.json");
+  EXPECT_EQ(loaded.keys[0]->password_path, (dir.root() / "password.txt").string());
+}
+
+TEST(KeystoreLoader, ReusesKeysOfUnchangedFilesAndDecryptsChangedOnes) {
+  TempDir dir;
+  write(dir.keystores() / "a.json", fast_keystore(key(1), "pw"));
+  write(dir.keystores() / "b.json", fast_keystore(key(2), "pw"));
+  write(dir.passwords() / "a.txt", "pw");
+  write(dir.passwords() / "b.txt", "pw");
+  const std::vector<KeyDirectory> dirs{{dir.keystores(), dir.passwords(), {}, KeySource::External}};
+  auto first = load_keys(dirs, {});
+  EXPECT_EQ(first.report.decrypted, 2u);
+  write(dir.keystores() / "b.json", fast_keystore(key(2), "pw"));  // same key, new salt: a changed file
+  auto second = load_keys(dirs, {}, {first.keys, nullptr});
+  EXPECT_EQ(second.report.reused, 1u);
+  EXPECT_EQ(second.report.decrypted, 1u);
+  ASSERT_EQ(second.keys.size(), 2u);
+  EXPECT_EQ(second.keys[0], first.keys[0]);  // the same object: nothing was decrypted for it
+  EXPECT_NE(second.keys[1], first.keys[1]);
 }
