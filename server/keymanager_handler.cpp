@@ -87,6 +87,13 @@ struct ImportBatch {
   }
 };
 
+struct WipeStrings {
+  std::vector<std::string>& strings;
+  ~WipeStrings() {
+    for (auto& s : strings) secure_wipe(s.data(), s.size());
+  }
+};
+
 // The request body and its parse hold every password of an import: wiped when the request is done with, on every
 // path (keystores themselves are encrypted; the passwords array is what matters, but the whole body is cheap).
 struct WipeRequest {
@@ -130,6 +137,7 @@ void import_keys(SignerContext& context, Request&& request, Reply reply) {
   if (!keystores) return reply(error_response(http::status::bad_request, keystores.error()));
   auto passwords = string_array(*body, "passwords");
   if (!passwords) return reply(error_response(http::status::bad_request, passwords.error()));
+  WipeStrings wipe_passwords{*passwords};  // the copies, until the import batch takes them over
   if (keystores->size() != passwords->size())
     return reply(error_response(http::status::bad_request, "keystores and passwords must have the same length (" +
                                                                std::to_string(keystores->size()) + " vs " +

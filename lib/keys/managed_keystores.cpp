@@ -44,8 +44,12 @@ ImportResult ManagedKeystores::import(std::string_view keystore_json, std::strin
   if (auto made = ensure_directory(dir_); !made) return {Status::Error, made.error(), pubkey};
   // Password first: a keystore file on disk without its password would fail to load at the next start.
   // The loader strips one trailing newline, so the stored file ends with one and the password round-trips exactly.
-  if (auto w = write_file_durably(password_file(pubkey), std::string(password) + "\n"); !w)
-    return {Status::Error, w.error(), pubkey};
+  std::string password_line;  // built in place: a temporary would leave a short password behind unwiped
+  password_line.reserve(password.size() + 1);
+  password_line.append(password).push_back('\n');
+  auto written = write_file_durably(password_file(pubkey), password_line);
+  secure_wipe(password_line.data(), password_line.size());
+  if (!written) return {Status::Error, written.error(), pubkey};
   if (auto w = write_file_durably(keystore_file(pubkey), keystore_json); !w) {
     (void)remove_file_durably(password_file(pubkey));
     return {Status::Error, w.error(), pubkey};
