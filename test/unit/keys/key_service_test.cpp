@@ -188,18 +188,25 @@ TEST(KeyService, ReloadAddsRemovesAndChangesKeysAndAStayingKeyIsNeverMissing) {
 
 TEST(KeyService, ReloadsAreCoalescedNeverConcurrent) {
   TempDir dir;
-  // Slow enough (scrypt 2^14, tens of ms) that requests arrive while a reload runs.
+  // Slow enough (scrypt 2^12, milliseconds) that requests arrive while a reload runs.
   crypto::KeystoreParams slow;
-  slow.scrypt_n = 1 << 14;
+  slow.scrypt_n = 1 << 12;
   for (std::uint8_t i = 1; i <= 4; ++i) {
     write(dir.keystores() / ("k" + std::to_string(i) + ".json"), crypto::encrypt_keystore(key(i), "pw", slow).value());
     write(dir.passwords() / ("k" + std::to_string(i) + ".txt"), "pw");
   }
   std::atomic<int> running{0}, most{0}, runs{0};
+  std::atomic<bool> seen_loading{false};
+  KeyService* service_ptr = nullptr;
   auto options = options_for(dir);
   options.cache_file.clear();
   options.on_reloaded = [&](const LoadReport&) { ++runs; };
   options.load.on_decrypted = [&](double) {
+    // /healthcheck's view while keystores load: loading, with done <= total.
+    if (service_ptr) {
+      auto l = service_ptr->loading();
+      if (l.loading && l.total == 4 && l.done < 4) seen_loading = true;
+    }
     int now = ++running;
     most = std::max(most.load(), now);
     std::this_thread::sleep_for(1ms);
@@ -207,11 +214,14 @@ TEST(KeyService, ReloadsAreCoalescedNeverConcurrent) {
   };
   KeyStore store;
   KeyService service(store, options);
+  service_ptr = &service;
   service.load();
   most = 0;
+  // A changed file each time (two encryptions of k1 in turn), so each reload has work to do.
+  const std::string versions[] = {crypto::encrypt_keystore(key(1), "pw", slow).value(),
+                                  crypto::encrypt_keystore(key(1), "pw", slow).value()};
   for (int i = 0; i < 20; ++i) {
-    // A changed file each time, so each reload has work to do.
-    write(dir.keystores() / "k1.json", crypto::encrypt_keystore(key(1), "pw", slow).value());
+    write(dir.keystores() / "k1.json", versions[i % 2]);
     service.request_reload();
   }
   auto s = wait_for_reload(service);
@@ -219,6 +229,8 @@ TEST(KeyService, ReloadsAreCoalescedNeverConcurrent) {
   EXPECT_GE(runs.load(), 1);
   EXPECT_LT(runs.load(), 20);  // coalesced
   EXPECT_LE(most.load(), 2);   // one reload at a time, on at most two threads
+  EXPECT_TRUE(seen_loading.load());
+  EXPECT_FALSE(service.loading().loading);
 }
 
 TEST(KeyService, AReloadWhoseDirectoryIsGoneFailsAndKeepsTheKeys) {
