@@ -32,6 +32,14 @@ KeyService::~KeyService() {
   reload_cv_.notify_all();
 }
 
+std::vector<std::shared_ptr<const Key>> KeyService::current_keys() const {
+  std::lock_guard lock(key_set_mutex());
+  auto keys = store_.list();
+  for (auto& k : keys)
+    if (auto latest = latest_.find(k->pubkey); latest != latest_.end()) k = latest->second;
+  return keys;
+}
+
 std::mutex& KeyService::key_set_mutex() const { return managed_ ? managed_->key_set_mutex() : own_key_set_mutex_; }
 
 LoadReport KeyService::load() {
@@ -76,7 +84,7 @@ LoadReport KeyService::load() {
 std::expected<void, std::string> KeyService::save_cache() {
   if (!cache_enabled()) return {};
   std::lock_guard lock(cache_mutex_);
-  return write_key_cache(options_.cache_file, store_.list(), options_.cache_kdf);
+  return write_key_cache(options_.cache_file, current_keys(), options_.cache_kdf);
 }
 
 void KeyService::request_reload() {
@@ -120,7 +128,7 @@ void KeyService::reload_once() {
     if (d.source == KeySource::External) external.push_back(d);
 
   KnownKeys known;
-  for (auto& k : store_.list())
+  for (auto& k : current_keys())
     if (k->source == KeySource::External) known.in_memory.push_back(std::move(k));
   LoadOptions load = options_.load;
   load.nice = options_.reload_nice;
@@ -151,17 +159,24 @@ void KeyService::reload_once() {
       if (managed_pubkeys.contains(k->pubkey)) continue;  // imported through the keymanager: that one stays
       kept.insert(k->pubkey);
       auto old = old_external.find(k->pubkey);
-      if (old == old_external.end())
+      if (old == old_external.end()) {
         ++status.added;
-      else if (old->second == k)
-        continue;  // unchanged: the same object stays
-      else
+        latest_.erase(k->pubkey);
+        added.push_back(std::move(k));
+      } else if (auto latest = latest_.find(k->pubkey);
+                 latest != latest_.end() ? latest->second != k : old->second != k) {
+        // A changed file with the same pubkey holds the same secret (the pubkey determines it): the object that
+        // signs stays, so a request in flight never sees its key replaced; only the file's identity is updated.
         ++status.changed;
-      added.push_back(std::move(k));
+        latest_[k->pubkey] = std::move(k);
+      }
     }
     std::vector<crypto::PublicKey> removed;
     for (const auto& [pubkey, key] : old_external)
-      if (!kept.contains(pubkey)) removed.push_back(pubkey);
+      if (!kept.contains(pubkey)) {
+        removed.push_back(pubkey);
+        latest_.erase(pubkey);
+      }
     status.removed = removed.size();
     store_.apply(removed, added);
     status.state = ReloadState::Completed;

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace cachet::keys {
@@ -89,11 +90,17 @@ class KeyService {
   void reload_loop(std::stop_token stop);
   void reload_once();
   std::mutex& key_set_mutex() const;
+  /// The store's keys, each with its file's latest identity (see latest_).
+  std::vector<std::shared_ptr<const Key>> current_keys() const;
 
   KeyStore& store_;
   KeyServiceOptions options_;
   std::optional<ManagedKeystores> managed_;
   mutable std::mutex own_key_set_mutex_;
+  // External keys whose file changed without changing the key: the store keeps the object that signs (a sign in
+  // flight checks that its key is still the one stored), this holds the one decrypted from the new file, whose path
+  // and content hash the next reload and the key cache need. Guarded by key_set_mutex().
+  std::unordered_map<crypto::PublicKey, std::shared_ptr<const Key>, BytesHash> latest_;
   std::mutex cache_mutex_;  // one cache write at a time, each from a fresh snapshot of the key set
 
   LoadCounters counters_;

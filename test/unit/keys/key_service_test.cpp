@@ -154,6 +154,9 @@ TEST(KeyService, ReloadAddsRemovesAndChangesKeysAndAStayingKeyIsNeverMissing) {
   service.load();
   ASSERT_EQ(store.size(), 3u);
 
+  // The object that signs for k2 stays the same through its file's changes: a sign in flight checks that its key is
+  // still the one stored, and k2 was never deleted.
+  const auto k2 = store.find(key(2).public_key());
   std::atomic<bool> stop{false};
   std::atomic<std::size_t> missing{0}, lookups{0};
   std::jthread reader([&] {
@@ -182,8 +185,14 @@ TEST(KeyService, ReloadAddsRemovesAndChangesKeysAndAStayingKeyIsNeverMissing) {
   EXPECT_GT(lookups.load(), 0u);
   EXPECT_EQ(missing.load(), 0u);
   EXPECT_EQ(store.find(key(3).public_key()), nullptr);
+  EXPECT_EQ(store.find(key(2).public_key()), k2);
   EXPECT_EQ(store.size(), 7u);
   EXPECT_EQ(cache_entries(dir), 7u);
+  // The cache names k2's current file: a warm start takes it from the cache.
+  KeyStore warm;
+  auto report = KeyService(warm, options_for(dir)).load();
+  EXPECT_EQ(report.from_cache, 7u);
+  EXPECT_EQ(report.decrypted, 0u);
 }
 
 TEST(KeyService, ReloadsAreCoalescedNeverConcurrent) {
