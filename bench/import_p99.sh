@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Sign p99 with and without a concurrent keymanager import: N scrypt keystores (EIP-2335's n = 2^18 by default) and a
 # slashing_protection of V validators in one POST /eth/v1/keystores, while cachet-load signs at a fixed rate.
-#   bench/import_p99.sh [--keystores 200] [--validators 5000] [--rate 300] [--seconds 30] [--scrypt-n 262144]
+#   bench/import_p99.sh [--keystores 200] [--validators 500] [--rate 300] [--seconds 30] [--scrypt-n 262144]
 #                       [--build-dir build] [--import-dir DIR: keystores made before with cachet-make-keystores]
 # Prints p50/p99 of an open-loop signing run of --seconds without the import, then of one starting 0.5 s into the
 # import (check that the import took longer than the run), and the import's duration.
 set -euo pipefail
-IMPORT_DIR= KEYSTORES=200 VALIDATORS=5000 RATE=300 SCRYPT_N=262144 BUILD=build PORT=28180 SECONDS_=30
+IMPORT_DIR= KEYSTORES=200 VALIDATORS=500 RATE=300 SCRYPT_N=262144 BUILD=build PORT=28180 SECONDS_=30
 while [ $# -gt 0 ]; do
   case "$1" in
     --keystores) KEYSTORES=$2; shift 2 ;;
@@ -67,14 +67,15 @@ load() {
 load "$OUT/before.txt"
 echo "without import: $(summary "$OUT/before.txt")"
 START=$(date +%s.%N)
-curl -sf -o "$OUT/import.json" -X POST "http://127.0.0.1:$PORT/eth/v1/keystores" -H "Authorization: Bearer $TOKEN" \
-  -H 'Content-Type: application/json' --data-binary "@$OUT/body.json" &
+curl -s -w '%{http_code}' -o "$OUT/import.json" -X POST "http://127.0.0.1:$PORT/eth/v1/keystores" -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Type: application/json' -H 'Expect:' --data-binary "@$OUT/body.json" >"$OUT/import.code" &
 IMPORT=$!
 sleep 0.5
 load "$OUT/during.txt"
 LOAD_END=$(date +%s.%N)
-wait "$IMPORT"
+wait "$IMPORT" || true
 END=$(date +%s.%N)
+[ "$(cat "$OUT/import.code")" = 200 ] || { echo "import answered $(cat "$OUT/import.code"): $(head -c 300 "$OUT/import.json")"; }
 echo "during import:  $(summary "$OUT/during.txt")"
 echo "import: $KEYSTORES scrypt (n=$SCRYPT_N) keystores, $VALIDATORS validators' history: $(echo "$END - $START" | bc) s" \
   "($(grep -o '"imported"' "$OUT/import.json" | wc -l) imported); the signing run ended $(echo "$LOAD_END - $START" | bc) s" \
