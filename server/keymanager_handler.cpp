@@ -239,6 +239,7 @@ void handle_keystores(SignerContext& context, Request&& request, Reply reply) {
     case AuthResult::Missing:
       return reply(error_response(http::status::unauthorized, "missing bearer token (Authorization: Bearer ...)"));
     case AuthResult::Wrong:
+      spdlog::info("keymanager API: refused a request with a wrong bearer token (403)");
       return reply(error_response(http::status::forbidden, "invalid bearer token"));
     case AuthResult::Ok:
       break;

@@ -1,5 +1,6 @@
 // The signer process: load keys, open the slashing database, serve the API until SIGTERM/SIGINT.
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -14,6 +15,7 @@
 #include <cachet/slashing/slashing_protection.hpp>
 #include <cachet/util/cpu.hpp>
 #include <cachet/util/durable_file.hpp>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -32,7 +34,50 @@ namespace cachet::tools {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// SIGHUP (`systemctl reload`, a closed terminal, a stray `kill -HUP`) must never take the signer, and every
+// validator with it, offline: it is logged and otherwise ignored for now.
+class HangupIgnorer {
+ public:
+  explicit HangupIgnorer(asio::io_context& io) : signals_(io, SIGHUP) { wait(); }
+  void cancel() {
+    boost::system::error_code ignored;
+    signals_.cancel(ignored);
+  }
+
+ private:
+  void wait() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      spdlog::info("received SIGHUP: ignored (the signer keeps running)");
+      wait();
+    });
+  }
+  asio::signal_set signals_;
+};
+
+// Each connection is a file descriptor: raise the soft limit to the hard one, and say so when the connection limits
+// still do not fit (beyond it accepting fails and new clients wait in the kernel's backlog).
+void raise_open_file_limit(std::size_t connections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  constexpr std::size_t kOtherFiles = 128;  // keystores being read, the database, the metrics listener, logs
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < connections + kOtherFiles)
+    spdlog::warn("open file limit {} is below --max-connections {} + {}: raise it (systemd: LimitNOFILE=)",
+                 limit.rlim_cur, connections, kOtherFiles);
+}
+
+}  // namespace
+
 int run_signer(const Options& opt) {
+  // Until the handler below is installed, a SIGHUP during start-up must not end the process either.
+  std::signal(SIGHUP, SIG_IGN);
   auto level = server::parse_log_level(opt.log_level);
   if (!level) return fail("--log-level: " + level.error());
   auto format = server::parse_log_format(opt.log_format);
@@ -40,6 +85,7 @@ int run_signer(const Options& opt) {
   if (opt.keystores_path.empty() != opt.keystores_passwords_path.empty())
     return fail("--keystores-path and --keystores-passwords-path must be given together");
   server::setup_logging(*level, *format);
+  raise_open_file_limit(opt.max_connections + 64);
 
   auto network = eth::load_network(opt.network);
   if (!network) return fail("--network: " + network.error());
@@ -97,6 +143,7 @@ int run_signer(const Options& opt) {
   // Keymanager API: managed keystores live in <data-dir>/keystores and are loaded like external ones.
   std::optional<keys::ManagedKeystores> managed;
   std::string token;
+  std::string token_warning;
   if (!opt.data_dir.empty()) {
     const std::filesystem::path data_dir(opt.data_dir);
     if (auto made = ensure_directory(data_dir); !made) return fail("--data-dir: " + made.error());
@@ -110,6 +157,8 @@ int run_signer(const Options& opt) {
       auto loaded = server::load_or_create_token(token_path);
       if (!loaded) return fail("--keymanager-token-file: " + loaded.error());
       token = std::move(*loaded);
+      token_warning = server::token_file_permission_warning(token_path).value_or("");
+      if (!token_warning.empty()) spdlog::warn("{}", token_warning);
       spdlog::info("keymanager API enabled at /eth/v1/keystores; bearer token in {}", token_path.string());
     }
   }
@@ -145,6 +194,7 @@ int run_signer(const Options& opt) {
     context.managed = &*managed;
     context.import_pool = &import_pool;
     context.api_token = token;
+    context.token_file_warning = token_warning;
     secure_wipe(token.data(), token.size());
   }
   context.refresh_key_gauges();
@@ -159,6 +209,7 @@ int run_signer(const Options& opt) {
   http.host = opt.host;
   http.port = opt.port;
   http.max_connections = opt.max_connections;
+  http.max_connections_per_address = opt.max_connections_per_ip;
   http.read_timeout = std::chrono::seconds(opt.request_timeout_seconds);
   http.idle_timeout = std::chrono::seconds(opt.idle_timeout_seconds);
   http.host_allowlist = *allowlist;
@@ -181,21 +232,32 @@ int run_signer(const Options& opt) {
   server::HttpServer metrics_server(io, metrics_http, metrics_api);
   if (auto started = metrics_server.start(); !started) return fail("metrics listener: " + started.error());
 
+  // SIGTERM/SIGINT: a graceful stop. Requests already arriving may finish within the grace period; a little
+  // later (for the handlers to answer the last of them) the process exits regardless.
+  const auto grace = std::chrono::seconds(opt.shutdown_grace_seconds);
   asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::steady_timer stop_deadline(io);
+  HangupIgnorer hangup(io);
+  const auto end_waits = [&] {
+    boost::system::error_code ignored;
+    signals.cancel(ignored);
+    hangup.cancel();
+    stop_deadline.cancel();
+  };
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
-    spdlog::info("received signal {}: finishing requests in flight", sig);
-    // Requests in flight get a few seconds; then the process exits regardless.
-    stop_deadline.expires_after(std::chrono::seconds(5));
+    spdlog::info("received signal {}: no new connections; finishing the requests in flight (grace period {} s)", sig,
+                 grace.count());
+    stop_deadline.expires_after(grace + std::chrono::seconds(2));
     stop_deadline.async_wait([&](const boost::system::error_code& e) {
-      if (!e) {
-        spdlog::warn("requests still in flight after 5 s; exiting");
-        io.stop();
-      }
+      if (e) return;
+      spdlog::warn("requests still in flight after the grace period; closing their connections");
+      api_server.close_all();
+      metrics_server.close_all();
+      end_waits();
     });
-    metrics_server.stop([] {});
-    api_server.stop([&] { asio::post(io, [&] { io.stop(); }); });
+    metrics_server.stop(grace, [] {});
+    api_server.stop(grace, [&] { asio::post(io, end_waits); });
   });
 
   const auto ep = api_server.local_endpoint();
@@ -218,6 +280,10 @@ int run_signer(const Options& opt) {
   pool.join();
   import_pool.join();
   protection.reset();  // flushes the group-commit queue
+  // After a forced stop, answers from the pools and the slashing writer may still be queued for connections that
+  // were closed: run them out now, so that every connection object goes while the servers it calls into exist.
+  io.restart();
+  io.run();
   spdlog::info("stopped");
   return 0;
 }
