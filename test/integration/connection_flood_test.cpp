@@ -36,6 +36,9 @@ constexpr bool kSanitized = true;
 #else
 constexpr bool kSanitized = false;
 #endif
+// Every answer within 1 s; a sanitized signer runs several times slower, and there the test checks that nothing is
+// refused or displaced (and the sanitizers check the connection bookkeeping), not the time.
+constexpr auto kAnswerWithin = kSanitized ? std::chrono::milliseconds(5000) : std::chrono::milliseconds(1000);
 
 constexpr int kIdleConnections = 1500;
 constexpr int kSlowlorisConnections = 50;
@@ -142,7 +145,7 @@ struct Outcome {
 };
 
 // For `duration`: a sign request every 100 ms on the validator's connection, a fresh client's /upcheck every
-// 500 ms. Each returns the HTTP status (0 when it failed) and must take under 1 s.
+// 500 ms. Each returns the HTTP status (0 when it failed) and must take under kAnswerWithin.
 Outcome validator_at_steady_rate(std::chrono::milliseconds duration, const std::function<unsigned(int)>& sign,
                                  const std::function<unsigned()>& fresh_upcheck) {
   Outcome out;
@@ -153,7 +156,7 @@ Outcome validator_at_steady_rate(std::chrono::milliseconds duration, const std::
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
     ++out.requests;
     out.slowest = std::max(out.slowest, took);
-    if (status == 200 && took < 1s) {
+    if (status == 200 && took < kAnswerWithin) {
       ++out.answered_ok;
     } else {
       out.failures += "request " + std::to_string(i) + (i % 5 == 4 ? " (fresh /upcheck)" : " (sign)") + ": status " +
