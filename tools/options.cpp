@@ -67,12 +67,12 @@ void add_signer_options(CLI::App& app, Options& opt) {
   app.add_option("--slashing-protection-db-pool-size", opt.slashing_protection_db_pool_size,
                  "PostgreSQL connections (decision transactions that may run at once)")
       ->capture_default_str()
-      ->check(CLI::Range(1u, 256u));
+      ->check(in_range(1u, 256u));
   app.add_option("--slashing-protection-db-timeout-ms", opt.slashing_protection_db_timeout_ms,
                  "Longest wait for the slashing database (connect, statement, commit) before blocks and "
                  "attestations answer 503")
       ->capture_default_str()
-      ->check(CLI::Range(10u, 600000u));
+      ->check(in_range(10u, 600000u));
   app.add_option("--slashing-protection-pruning-epochs-to-keep", opt.slashing_protection_pruning_epochs_to_keep,
                  "Epochs of history kept behind each validator's newest; older history becomes low watermarks "
                  "(0: never prune)")

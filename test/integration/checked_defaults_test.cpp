@@ -51,6 +51,8 @@ TEST(CheckedFlags, OutOfRangeValuesExitTwoWithOneLine) {
                                              {"--idle-timeout-seconds", "86401"},
                                              {"--shutdown-grace-seconds", "-5"},
                                              {"--shutdown-grace-seconds", "3601"},
+                                             {"--slashing-protection-db-pool-size", "-1"},
+                                             {"--slashing-protection-db-timeout-ms", "5"},
                                              {"--keymanager-api-enabled", "maybe"},
                                              {"--slashing-protection-enabled", "2"}}) {
     const auto r = run_cachet(args);

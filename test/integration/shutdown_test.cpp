@@ -94,7 +94,9 @@ TEST(Shutdown, ForcedExitAfterTheGracePeriodIsClean) {
   const auto keys = interop_keys(1);
   const auto data_dir = dir.path() / "data";
   auto args = keystore_flags(dir.path(), keys);
-  args.insert(args.end(), {"--data-dir", data_dir.string(), "--shutdown-grace-seconds", "0"});
+  // The request waits on the database for up to 6 s: longer than the grace period and the 2 s after it.
+  args.insert(args.end(), {"--data-dir", data_dir.string(), "--shutdown-grace-seconds", "0",
+                           "--slashing-protection-db-timeout-ms", "6000"});
   SignerProcess signer(args);
   ASSERT_TRUE(signer.ready()) << signer.log();
   const auto sign_path = "/api/v1/eth2/sign/" + keys[0].pubkey_hex;
