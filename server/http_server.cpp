@@ -160,6 +160,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr auto kIdleLingerOnStop = std::chrono::seconds(1);
+
 // One connection: a plain `beast::tcp_stream` or a `beast::ssl_stream` over one. Everything runs on the
 // connection's strand. The handshake, waiting for a request and reading it run against `deadline_` (on expiry the
 // socket's operations are cancelled, so a request cut short can still be answered 408); a write and the linger
@@ -205,7 +207,9 @@ class BasicSession final : public HttpServer::Session {
         if (self->deadline_.expiry() > self->grace_end_) self->arm_at(self->grace_end_);
         return;
       }
-      self->close();
+      // Idle: a request the client sent before it could see the stop may still be on its way. One that arrives
+      // within a second (and the grace period) is answered, with `Connection: close`; then the connection closes.
+      if (self->deadline_.expiry() > Clock::now() + kIdleLingerOnStop) self->arm(kIdleLingerOnStop);
     });
   }
 

@@ -1,8 +1,8 @@
 // Graceful shutdown against the real binary: on SIGTERM every request already received is answered (those answered
-// after the signal with `Connection: close`), a request still arriving may finish within the grace period and is
-// otherwise answered 408 only once the grace period is over, and the process exits 0. On the forced exit (a
-// handler that has not answered by then) the process still exits cleanly: no connection object outlives the
-// servers it calls into.
+// after the signal with `Connection: close`, a kept-alive connection's next request included), a request still arriving
+// may finish within the grace period and is otherwise answered 408 only once the grace period is over, and the process
+// exits 0. On the forced exit (a handler that has not answered by then) the process still exits cleanly: no connection
+// object outlives the servers it calls into.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -13,6 +13,7 @@
 #include "support/database_lock.hpp"
 #include "support/fixtures.hpp"
 #include "support/http_client.hpp"
+#include "support/raw_http.hpp"
 #include "support/raw_socket.hpp"
 #include "support/requests.hpp"
 #include "support/signer_process.hpp"
@@ -50,11 +51,21 @@ TEST(Shutdown, SigtermAnswersEveryRequestInFlightAndExitsZero) {
     mid_body.push_back(std::make_unique<RawSocket>(signer.port()));
     ASSERT_TRUE(mid_body.back()->send(sign_request_head(keys[0].pubkey_hex, partial.size()) + partial.substr(0, half)));
   }
+  // A kept-alive connection, idle when the signal comes.
+  RawConnection kept(signer.port());
+  ASSERT_EQ(kept.exchange(http_request("GET", "/upcheck", {}, {}, signer.port()), 5000).status, 200u);
   std::this_thread::sleep_for(100ms);  // the mid-body requests' first halves have been read
 
   int exit_code = -1;
   const auto signalled = Clock::now();
   std::thread stopper([&] { exit_code = signer.stop(SIGTERM, 15000); });
+
+  // The kept-alive connection's next request, sent just after the signal, is answered with Connection: close.
+  std::this_thread::sleep_for(200ms);
+  const auto next = kept.exchange(http_request("GET", "/upcheck", {}, {}, signer.port()), 5000);
+  EXPECT_EQ(next.status, 200u) << next.error;
+  EXPECT_TRUE(kept.reused());
+  EXPECT_EQ(next.headers.count("connection") ? next.headers.at("connection") : "", "close");
 
   // Every complete request is answered with a signature.
   int complete_ok = 0;
