@@ -37,7 +37,7 @@ constexpr bool kSanitized = true;
 constexpr bool kSanitized = false;
 #endif
 // Every answer within 1 s; a sanitized signer runs several times slower, and there the test checks that nothing is
-// refused or displaced (and the sanitizers check the connection bookkeeping), not the time.
+// refused or displaced (and the sanitizers check the connection bookkeeping), not the time or the rates.
 constexpr auto kAnswerWithin = kSanitized ? std::chrono::milliseconds(5000) : std::chrono::milliseconds(1000);
 
 constexpr int kIdleConnections = 1500;
@@ -216,8 +216,9 @@ class ConnectionFlood : public ::testing::Test {
     outcome.slowest = std::max(outcome.slowest, second.slowest);
     outcome.failures += second.failures;
     EXPECT_EQ(outcome.answered_ok, outcome.requests) << outcome.failures;
-    EXPECT_GE(outcome.requests, 30) << "the validator did not keep a steady rate";
-    EXPECT_GT(flood.reopened() - reopened_half, 1000) << "the flood did not keep the signer at its limit";
+    EXPECT_GE(outcome.requests, kSanitized ? 10 : 30) << "the validator did not keep a steady rate";
+    EXPECT_GT(flood.reopened() - reopened_half, kSanitized ? 100 : 1000)
+        << "the flood did not keep the signer at its limit";
     // Bounded by --max-connections (1,024) whatever the flood: descriptors, memory per connection (a TLS one holds
     // OpenSSL's and Asio's record buffers, about 120 KiB), and no growth while the flood goes on.
     EXPECT_LE(descriptors, 1024u + 64u);
