@@ -13,11 +13,13 @@
 #include <cstddef>
 #include <expected>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -63,13 +65,19 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
   std::size_t max_body_bytes = 1 << 20;  // larger bodies get 413
-  /// Optional per-target body limit (for example larger keystore imports); max_body_bytes when unset.
+  /// Optional per-target body limit (for example larger keystore imports); max_body_bytes when unset. Applied
+  /// instead of max_body_bytes, to a Content-Length and to a chunked body alike.
   std::function<std::size_t(std::string_view target)> body_limit_for;
   std::size_t max_header_bytes = 16 << 10;
-  /// Connections open at once (handshaking, reading, handled or idle); one more is accepted and closed at once.
+  /// Connections open at once. At the limit a new connection replaces the oldest one that is not carrying a
+  /// request (first one that never completed a request: handshaking, silent or trickling; then kept-alive idle
+  /// ones); only when every connection is busy with a request is the new one closed at once.
   std::size_t max_connections = 1024;
+  /// The same per client address, so one address cannot take every connection; it only displaces its own.
+  std::size_t max_connections_per_address = 256;
   /// A TLS handshake, and a request from its first byte (on a new connection: from the accept), must arrive whole
-  /// within this, so a client trickling bytes (slowloris) cannot hold a connection. Also bounds each write.
+  /// within this, so a client trickling bytes (slowloris) cannot hold a connection. Also bounds each write. For a
+  /// new connection it shrinks (down to 1 s) once more than half of max_connections have not completed a request.
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds idle_timeout{120};  // a kept-alive connection with no new request is closed after this
   std::string server_name = "cachet";
@@ -86,18 +94,37 @@ class HttpServer {
 
   /// Binds and starts accepting; the error names the address.
   std::expected<void, std::string> start();
-  /// Stops accepting, closes idle connections and lets requests in flight finish; `on_drained` runs once no
-  /// connection is left (or at once).
-  void stop(std::function<void()> on_drained);
+  /// Graceful stop: accepts what is already in the listen backlog, then stops accepting; closes connections that
+  /// carry no request; a request already arriving may finish within `grace` (then it is answered 408); every
+  /// request is answered, with `Connection: close`. `on_drained` runs once no connection is left (or at once).
+  void stop(std::chrono::steady_clock::duration grace, std::function<void()> on_drained);
+  /// Forced stop: closes the listener and every connection now. Answers still on their way are dropped, and each
+  /// connection object goes once the handler's reply (if any) has arrived; the I/O context must run until then.
+  void close_all();
   boost::asio::ip::tcp::endpoint local_endpoint() const;
   std::size_t connection_count() const;
 
   class Session;
+  /// Where a connection is, for the connection limits: Fresh ones never completed a request (handshaking, silent,
+  /// trickling, or lingering after a refusal) and are displaced first; Idle ones were served and wait for, or are
+  /// reading, another request; Busy ones carry a request to its answer and are never displaced.
+  enum class Phase { Fresh, Idle, Busy };
 
  private:
   void accept();
   void on_accept(boost::asio::ip::tcp::socket socket);
+  // Under sessions_mutex_: the connection to close so that one more from `address` fits, or null (then none may).
+  std::shared_ptr<Session> make_room(const boost::asio::ip::address& address, bool& refused);
+  std::chrono::steady_clock::duration new_connection_timeout() const;
+  /// A session moves between phases; false when it was evicted meanwhile (it must close).
+  bool set_phase(Session* session, Phase phase);
+  // Under sessions_mutex_: enter `phase` (youngest of it); leave the phase's list; stop counting an evicted one.
+  void list(Session* session, Phase phase);
+  void unlist(Session* session);
+  void release(Session* session);
   void session_closed(Session* session);
+  std::vector<std::shared_ptr<Session>> live_sessions();
+  void warn_limits();
 
   boost::asio::io_context& io_;
   HttpServerOptions options_;
@@ -105,11 +132,20 @@ class HttpServer {
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer accept_retry_;  // out of file descriptors: accept again a little later
   std::atomic<bool> stopping_{false};
+  std::chrono::steady_clock::duration grace_{};
   mutable std::mutex sessions_mutex_;
-  std::unordered_set<Session*> sessions_;
+  std::unordered_set<Session*> sessions_;  // every live session object, evicted ones included
   std::function<void()> on_drained_;
-  // Connections refused at the limit since the last warning (warned at most every 10 s), on the acceptor's strand.
+  // Connection accounting, under sessions_mutex_: sessions not evicted, by address, and the evictable ones by age.
+  std::size_t admitted_ = 0;
+  std::unordered_map<boost::asio::ip::address, std::size_t> per_address_;
+  std::map<std::uint64_t, Session*> fresh_;  // never completed a request (handshake, silent, trickling, lingering)
+  std::map<std::uint64_t, Session*> idle_;   // kept alive between requests, or reading a later request
+  std::uint64_t next_sequence_ = 0;
+  // Connections refused or evicted at the limits since the last warning (at most every 10 s), on the acceptor's
+  // strand.
   std::size_t refused_since_warning_ = 0;
+  std::size_t evicted_since_warning_ = 0;
   std::chrono::steady_clock::time_point last_limit_warning_{};
 };
 

@@ -273,6 +273,7 @@ std::optional<Response> refuse_without_token(const Request& request, std::string
     case AuthResult::Missing:
       return error_response(http::status::unauthorized, "missing bearer token (Authorization: Bearer ...)");
     case AuthResult::Wrong:
+      spdlog::info("refused a request with a wrong bearer token (403)");
       return error_response(http::status::forbidden, "invalid bearer token");
     case AuthResult::Ok:
       break;

@@ -42,6 +42,8 @@ struct SignerContext {
   const keys::ManagedKeystores* managed = nullptr;
   WorkPool* import_pool = nullptr;
   std::string api_token;
+  /// Why the token file is at risk (readable by others), shown on /healthcheck; empty when it is not.
+  std::string token_file_warning;
   crypto::KeystoreLimits keystore_limits;
 
   void refresh_key_gauges() { server::refresh_key_gauges(metrics, keys); }

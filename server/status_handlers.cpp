@@ -54,6 +54,11 @@ Response handle_healthcheck(const SignerContext& context) {
     up = up && db_up;
     checks.push_back(boost::json::object{{"id", "slashing-protection-db"}, {"status", db_up ? "UP" : "DOWN"}});
   }
+  if (!context.token_file_warning.empty()) {
+    // A warning, not an outage: the API works, but the token may be readable by other local users.
+    checks.push_back(boost::json::object{
+        {"id", "keymanager-token-file"}, {"status", "UP"}, {"data", {{"warning", context.token_file_warning}}}});
+  }
   const char* overall = up ? "UP" : "DOWN";
   boost::json::object o{{"status", overall}, {"checks", checks}, {"outcome", overall}};
   return json_response(up ? http::status::ok : http::status::service_unavailable, boost::json::serialize(o));

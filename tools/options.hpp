@@ -40,8 +40,10 @@ struct Options {
   std::string tls_known_clients_file;
   std::string http_host_allowlist = "localhost,127.0.0.1";
   std::size_t max_connections = 1024;
+  std::size_t max_connections_per_ip = 256;
   unsigned request_timeout_seconds = 30;
   unsigned idle_timeout_seconds = 120;
+  unsigned shutdown_grace_seconds = 5;  // SIGTERM: requests already arriving may finish within this
 };
 
 /// Adds the signer's flags to `app`.

@@ -1,5 +1,6 @@
 // The signer process: load keys, open the slashing database, serve the API until SIGTERM/SIGINT; SIGHUP reloads keys.
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -13,6 +14,7 @@
 #include <cachet/slashing/slashing_protection.hpp>
 #include <cachet/util/cpu.hpp>
 #include <cachet/util/durable_file.hpp>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -31,7 +33,54 @@ namespace cachet::tools {
 
 namespace asio = boost::asio;
 
+namespace {
+
+// SIGHUP (`systemctl reload`, a closed terminal, a stray `kill -HUP`) must never take the signer, and every
+// validator with it, offline: it reloads the keystores (as POST /reload does), and is otherwise harmless.
+class HangupHandler {
+ public:
+  HangupHandler(asio::io_context& io, std::function<void()> on_hangup)
+      : signals_(io, SIGHUP), on_hangup_(std::move(on_hangup)) {
+    wait();
+  }
+  void cancel() {
+    boost::system::error_code ignored;
+    signals_.cancel(ignored);
+  }
+
+ private:
+  void wait() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      on_hangup_();
+      wait();
+    });
+  }
+  asio::signal_set signals_;
+  std::function<void()> on_hangup_;
+};
+
+// Each connection is a file descriptor: raise the soft limit to the hard one, and say so when the connection limits
+// still do not fit (beyond it accepting fails and new clients wait in the kernel's backlog).
+void raise_open_file_limit(std::size_t connections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  constexpr std::size_t kOtherFiles = 128;  // keystores being read, the database, the metrics listener, logs
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < connections + kOtherFiles)
+    spdlog::warn("open file limit {} is below --max-connections {} + {}: raise it (systemd: LimitNOFILE=)",
+                 limit.rlim_cur, connections, kOtherFiles);
+}
+
+}  // namespace
+
 int run_signer(const Options& opt) {
+  // Until the handler below is installed, a SIGHUP during start-up must not end the process either.
+  std::signal(SIGHUP, SIG_IGN);
   auto level = server::parse_log_level(opt.log_level);
   if (!level) return fail("--log-level: " + level.error());
   auto format = server::parse_log_format(opt.log_format);
@@ -39,6 +88,7 @@ int run_signer(const Options& opt) {
   if (opt.keystores_path.empty() != (opt.keystores_passwords_path.empty() && opt.keystores_password_file.empty()))
     return fail("--keystores-path needs --keystores-passwords-path or --keystores-password-file, and they need it");
   server::setup_logging(*level, *format);
+  raise_open_file_limit(opt.max_connections + 64);
 
   auto network = eth::load_network(opt.network);
   if (!network) return fail("--network: " + network.error());
@@ -106,6 +156,7 @@ int run_signer(const Options& opt) {
   log_load("keystores loaded", key_service.load());
 
   std::string token;
+  std::string token_warning;
   if (!opt.data_dir.empty() && opt.keymanager_enabled) {
     const std::filesystem::path token_path = opt.keymanager_token_file.empty()
                                                  ? std::filesystem::path(opt.data_dir) / "api-token.txt"
@@ -113,6 +164,8 @@ int run_signer(const Options& opt) {
     auto loaded = server::load_or_create_token(token_path);
     if (!loaded) return fail("--keymanager-token-file: " + loaded.error());
     token = std::move(*loaded);
+    token_warning = server::token_file_permission_warning(token_path).value_or("");
+    if (!token_warning.empty()) spdlog::warn("{}", token_warning);
     spdlog::info("keymanager API enabled at /eth/v1/keystores; bearer token in {}", token_path.string());
   }
 
@@ -147,6 +200,7 @@ int run_signer(const Options& opt) {
     context.managed = key_service.managed();
     context.import_pool = &import_pool;
     context.api_token = token;
+    context.token_file_warning = token_warning;
     secure_wipe(token.data(), token.size());
   }
   context.refresh_key_gauges();
@@ -161,6 +215,7 @@ int run_signer(const Options& opt) {
   http.host = opt.host;
   http.port = opt.port;
   http.max_connections = opt.max_connections;
+  http.max_connections_per_address = opt.max_connections_per_ip;
   http.read_timeout = std::chrono::seconds(opt.request_timeout_seconds);
   http.idle_timeout = std::chrono::seconds(opt.idle_timeout_seconds);
   http.host_allowlist = *allowlist;
@@ -183,34 +238,36 @@ int run_signer(const Options& opt) {
   server::HttpServer metrics_server(io, metrics_http, metrics_api);
   if (auto started = metrics_server.start(); !started) return fail("metrics listener: " + started.error());
 
+  // SIGTERM/SIGINT: a graceful stop. Requests already arriving may finish within the grace period; a little
+  // later (for the handlers to answer the last of them) the process exits regardless.
+  const auto grace = std::chrono::seconds(opt.shutdown_grace_seconds);
   asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::steady_timer stop_deadline(io);
+  HangupHandler hangup(io, [&] {
+    spdlog::info("received SIGHUP: reloading keystores");
+    key_service.request_reload();  // the reload thread does the work
+  });
+  const auto end_waits = [&] {
+    boost::system::error_code ignored;
+    signals.cancel(ignored);
+    hangup.cancel();
+    stop_deadline.cancel();
+  };
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
-    spdlog::info("received signal {}: finishing requests in flight", sig);
-    // Requests in flight get a few seconds; then the process exits regardless.
-    stop_deadline.expires_after(std::chrono::seconds(5));
+    spdlog::info("received signal {}: no new connections; finishing the requests in flight (grace period {} s)", sig,
+                 grace.count());
+    stop_deadline.expires_after(grace + std::chrono::seconds(2));
     stop_deadline.async_wait([&](const boost::system::error_code& e) {
-      if (!e) {
-        spdlog::warn("requests still in flight after 5 s; exiting");
-        io.stop();
-      }
+      if (e) return;
+      spdlog::warn("requests still in flight after the grace period; closing their connections");
+      api_server.close_all();
+      metrics_server.close_all();
+      end_waits();
     });
-    metrics_server.stop([] {});
-    api_server.stop([&] { asio::post(io, [&] { io.stop(); }); });
+    metrics_server.stop(grace, [] {});
+    api_server.stop(grace, [&] { asio::post(io, end_waits); });
   });
-
-  // SIGHUP rescans --keystores-path, as POST /reload does (the reload thread does the work).
-  asio::signal_set hangup(io, SIGHUP);
-  std::function<void()> wait_for_hangup = [&] {
-    hangup.async_wait([&](const boost::system::error_code& ec, int) {
-      if (ec) return;
-      spdlog::info("SIGHUP: reloading keystores");
-      key_service.request_reload();
-      wait_for_hangup();
-    });
-  };
-  wait_for_hangup();
 
   const auto ep = api_server.local_endpoint();
   spdlog::info(
@@ -232,6 +289,10 @@ int run_signer(const Options& opt) {
   pool.join();
   import_pool.join();
   protection.reset();  // flushes the group-commit queue
+  // After a forced stop, answers from the pools and the slashing writer may still be queued for connections that
+  // were closed: run them out now, so that every connection object goes while the servers it calls into exist.
+  io.restart();
+  io.run();
   spdlog::info("stopped");
   return 0;
 }

@@ -2,10 +2,8 @@
 // by known-clients fingerprints, the Host allowlist, bad TLS flags, and the connection limits (slowloris, idle
 // keep-alive, handshake stall, --max-connections). Certificates are made at test time (support/tls_certs.hpp).
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +17,7 @@
 
 #include "support/fixtures.hpp"
 #include "support/http_client.hpp"
+#include "support/raw_socket.hpp"
 #include "support/requests.hpp"
 #include "support/signer_process.hpp"
 #include "support/tls_certs.hpp"
@@ -38,8 +37,7 @@ class Tls : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = std::make_unique<TempDir>();
     keys_ = interop_keys(1);
-    auto [k, p] = write_keystores(dir_->path(), keys_);
-    keystores_ = {"--keystores-path", k.string(), "--keystores-passwords-path", p.string()};
+    keystores_ = keystore_flags(dir_->path(), keys_);
     files_ = make_tls_files(dir_->path() / "tls");
   }
   static void TearDownTestSuite() { dir_.reset(); }
@@ -98,45 +96,6 @@ class Tls : public ::testing::Test {
   static inline std::vector<KnownKey> keys_;
   static inline std::vector<std::string> keystores_;
   static inline TlsFiles files_;
-};
-
-// A raw loopback TCP connection (timeouts 10 s) for byte-level tests.
-class RawSocket {
- public:
-  explicit RawSocket(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    timeval timeout{10, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(port);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  }
-  ~RawSocket() { ::close(fd_); }
-  int fd() const { return fd_; }
-  bool connected() const { return connected_; }
-  bool send(std::string_view bytes) {
-    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == ssize_t(bytes.size());
-  }
-  // True once the server has closed its side (EOF or reset), without blocking.
-  bool closed_by_server() {
-    char c;
-    const auto n = ::recv(fd_, &c, 1, MSG_DONTWAIT | MSG_PEEK);
-    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
-  }
-  // Blocks (up to the 10 s socket timeout) until the server closes; how long that took.
-  std::chrono::milliseconds time_until_closed() {
-    const auto start = Clock::now();
-    char buf[4096];
-    while (::recv(fd_, buf, sizeof buf, 0) > 0) {
-    }
-    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
-  }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -404,18 +363,20 @@ TEST_F(Tls, SlowlorisIsCutOffWhileOthersAreServed) {
   const auto port = signer->port();
   std::atomic<bool> done{false};
   std::atomic<long> cut_after_ms{-1};
+  std::string cut_answer;
   std::thread slow([&] {
     RawSocket s(port);
     if (!s.connected()) return done.store(true);
     const std::string request = "POST " + sign_path() + " HTTP/1.1\r\nHost: localhost\r\nContent-Length: 2\r\n\r\n{}";
     const auto start = Clock::now();
     for (std::size_t i = 0; i < request.size() && Clock::now() - start < 15s; ++i) {
-      if (s.closed_by_server() || !s.send(request.substr(i, 1))) {
+      if (s.answered_or_closed() || !s.send(request.substr(i, 1))) {
         cut_after_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
         break;
       }
       std::this_thread::sleep_for(1s);
     }
+    cut_answer = s.read_until_closed();
     done = true;
   });
   int served = 0;
@@ -430,6 +391,7 @@ TEST_F(Tls, SlowlorisIsCutOffWhileOthersAreServed) {
   slow.join();
   EXPECT_GE(cut_after_ms.load(), 1500) << "cut before the request timeout";
   EXPECT_LE(cut_after_ms.load(), 5000) << "not cut within the request timeout (+ one byte interval)";
+  EXPECT_TRUE(cut_answer.starts_with("HTTP/1.1 408")) << "a request cut short is answered 408: " << cut_answer;
   EXPECT_GE(served, 3);
 }
 
@@ -443,12 +405,12 @@ TEST_F(Tls, SlowlorisOnAKeptAliveConnectionIsCutAfterTheRequestTimeout) {
   answer.resize(std::max<ssize_t>(0, ::recv(s.fd(), answer.data(), answer.size(), 0)));
   ASSERT_TRUE(answer.starts_with("HTTP/1.1 200")) << answer;
   std::this_thread::sleep_for(2500ms);  // idle past the request timeout: still open
-  ASSERT_FALSE(s.closed_by_server());
+  ASSERT_FALSE(s.answered_or_closed());
   const std::string next = "GET /upcheck HTTP/1.1\r\nHost: localhost\r\n\r\n";
   const auto start = Clock::now();
   long cut_after_ms = -1;
   for (std::size_t i = 0; i < next.size() && Clock::now() - start < 15s; ++i) {
-    if (s.closed_by_server() || !s.send(next.substr(i, 1))) {
+    if (s.answered_or_closed() || !s.send(next.substr(i, 1))) {
       cut_after_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
       break;
     }
@@ -456,6 +418,8 @@ TEST_F(Tls, SlowlorisOnAKeptAliveConnectionIsCutAfterTheRequestTimeout) {
   }
   EXPECT_GE(cut_after_ms, 1500);
   EXPECT_LE(cut_after_ms, 5000);
+  const auto cut = s.read_until_closed();
+  EXPECT_TRUE(cut.starts_with("HTTP/1.1 408")) << cut;
 }
 
 TEST_F(Tls, IdleAndSilentConnectionsAreClosed) {
@@ -483,36 +447,45 @@ TEST_F(Tls, HeadersOver16KiBAre431) {
   EXPECT_EQ(answer.status, 431u);
 }
 
-TEST_F(Tls, ConnectionsBeyondTheLimitAreClosedAtOnce) {
+// At the limit a new connection takes the place of the oldest one that carries no request: first those that never
+// completed a request (here a silent one), then kept-alive idle ones; never one whose request is being answered.
+TEST_F(Tls, AtTheConnectionLimitANewConnectionReplacesTheOldestIdleOne) {
   auto signer = start_plain({"--max-connections", "2"});
   const auto port = signer->port();
   std::this_thread::sleep_for(500ms);  // the start-up check's connections are gone
-  {
-    HttpClient a(port), b(port);
-    ASSERT_EQ(a.get("/upcheck").status, 200u);
-    ASSERT_EQ(b.get("/upcheck").status, 200u);
-    RawSocket third(port);
-    ASSERT_TRUE(third.connected());  // the kernel accepts; the signer closes it at once
-    EXPECT_LT(third.time_until_closed(), 1000ms);
-    EXPECT_EQ(a.get("/upcheck").status, 200u) << "open connections keep working";
-  }
-  // Once the two are closed, new connections are served again.
-  bool served = false;
-  for (int i = 0; i < 50 && !served; ++i) {
-    served = HttpClient(port).get("/upcheck").status == 200;
-    if (!served) std::this_thread::sleep_for(100ms);
-  }
-  EXPECT_TRUE(served);
-  EXPECT_NE(signer->log().find("connection limit (2) reached"), std::string::npos) << signer->log();
+  HttpClient a(port);
+  ASSERT_EQ(a.get("/upcheck").status, 200u);
+  RawSocket silent(port);
+  ASSERT_TRUE(silent.connected());
+  std::this_thread::sleep_for(100ms);
+  // A third connection: the silent one goes (at once, not after the request timeout), the served one stays.
+  HttpClient b(port);
+  const auto start = Clock::now();
+  EXPECT_EQ(b.get("/upcheck").status, 200u);
+  EXPECT_LT(Clock::now() - start, 1s);
+  EXPECT_LT(silent.time_until_closed(), 1000ms);
+  EXPECT_EQ(a.get("/upcheck").status, 200u) << "the kept-alive connection was displaced before the silent one";
+  // A fourth: now only kept-alive ones are left, and the oldest idle one (b, as a was just used) goes.
+  std::this_thread::sleep_for(100ms);
+  RawSocket c(port);
+  ASSERT_TRUE(c.send("GET /upcheck HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
+  EXPECT_TRUE(c.read_until_closed().starts_with("HTTP/1.1 200"));
+  EXPECT_EQ(a.get("/upcheck").status, 200u);
+  EXPECT_NE(signer->log().find("connection limits (--max-connections 2"), std::string::npos) << signer->log();
 }
 
+// TLS connections count alike: one stalled in its handshake is displaced by a new client, a served one is not.
 TEST_F(Tls, ConnectionLimitCountsTlsConnections) {
-  auto signer = start_tls({"--max-connections", "1"});
+  auto signer = start_tls({"--max-connections", "2"});
   std::this_thread::sleep_for(500ms);  // the start-up check's connection is gone
   TlsConnection first(signer->port(), client());
   ASSERT_TRUE(first.ok()) << first.error();
   ASSERT_EQ(first.get("/upcheck").status, 200u);
-  EXPECT_EQ(tls_get(signer->port(), client()).status, 0u);
+  RawSocket stalled(signer->port());  // never sends a ClientHello
+  ASSERT_TRUE(stalled.connected());
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(tls_get(signer->port(), client()).status, 200u);
+  EXPECT_LT(stalled.time_until_closed(), 1000ms);
   EXPECT_EQ(first.get("/upcheck").status, 200u);
 }
 

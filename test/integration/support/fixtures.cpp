@@ -22,6 +22,11 @@ void write_file(const std::filesystem::path& path, const std::string& content) {
   out << content;
 }
 
+std::vector<std::string> keystore_flags(const std::filesystem::path& dir, const std::vector<KnownKey>& keys) {
+  auto [k, p] = write_keystores(dir, keys);
+  return {"--keystores-path", k.string(), "--keystores-passwords-path", p.string()};
+}
+
 boost::json::value read_json(const std::filesystem::path& path) { return boost::json::parse(read_file(path)); }
 
 std::vector<KnownKey> interop_keys(std::size_t n) {

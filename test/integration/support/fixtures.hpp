@@ -22,6 +22,9 @@ std::vector<KnownKey> interop_keys(std::size_t n);
 std::pair<std::filesystem::path, std::filesystem::path> write_keystores(const std::filesystem::path& dir,
                                                                         const std::vector<KnownKey>& keys);
 
+/// write_keystores, as the signer's flags: {"--keystores-path", …, "--keystores-passwords-path", …}.
+std::vector<std::string> keystore_flags(const std::filesystem::path& dir, const std::vector<KnownKey>& keys);
+
 boost::json::value read_json(const std::filesystem::path& path);
 std::string read_file(const std::filesystem::path& path);
 void write_file(const std::filesystem::path& path, const std::string& content);
