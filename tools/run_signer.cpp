@@ -152,8 +152,6 @@ int run_signer(const Options& opt) {
   key_options.on_reloaded = [log_load](const keys::LoadReport& report) { log_load("reload", report); };
   key_options.on_key_set_changed = [&metrics, &keys] { server::refresh_key_gauges(metrics, keys); };
   key_options.on_cache_problem = [](const std::string& problem) { spdlog::warn("{}", problem); };
-  keys::KeyService key_service(keys, std::move(key_options));
-  log_load("keystores loaded", key_service.load());
 
   std::string token;
   std::string token_warning;
@@ -187,6 +185,10 @@ int run_signer(const Options& opt) {
   } else {
     spdlog::warn("slashing protection is DISABLED: slashable blocks and attestations will be signed");
   }
+
+  // Keys last: every flag and file that can stop the start has been checked before any keystore is decrypted.
+  keys::KeyService key_service(keys, std::move(key_options));
+  log_load("keystores loaded", key_service.load());
 
   server::WorkPool pool(workers, opt.max_queued_requests);
   // Keystore imports decrypt on their own threads, niced so that signing keeps the CPU during a large import.

@@ -229,7 +229,7 @@ TEST_F(Listener, SighupDoesNotEndTheSigner) {
     std::this_thread::sleep_for(100ms);
     EXPECT_EQ(HttpClient(port()).get("/upcheck").status, 200u);
   }
-  EXPECT_NE(signer_->log().find("received SIGHUP: ignored"), std::string::npos) << signer_->log();
+  EXPECT_NE(signer_->log().find("received SIGHUP: reloading keystores"), std::string::npos) << signer_->log();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
