@@ -275,6 +275,7 @@ class BasicSession final : public HttpServer::Session {
       return write(std::move(r));
     }
     Request request = parser_->release();
+    request.set(kPeerAddressField, peer_.address().to_string());
     keep_alive_ = request.keep_alive() && !closing_;
     version_ = request.version();
     busy_ = true;
