@@ -15,6 +15,8 @@ stage() { printf '\n== %s\n' "$*"; }
 
 stage "release build and tests"
 CACHET_SETUP_TEST_TOOLS=1 scripts/setup.sh release
+# The Commit-Boost integration tests check signatures with the reference's verifier (verify_commit_boost.mjs).
+bash test/reference/setup.sh
 summary=$(mktemp)
 
 # One private PostgreSQL cluster (loopback, a free port, a temporary directory) for every stage's tests: each test

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "server/commit_boost_handler.hpp"
+
 namespace cachet::server {
 namespace {
 
@@ -23,6 +25,10 @@ Route route_of(std::string_view target) {
   if (target == "/healthcheck") return Route::Healthcheck;
   if (target == "/eth/v1/keystores") return Route::Keystores;
   if (target == "/reload") return Route::Reload;
+  if (target == "/signer/v1/get_pubkeys") return Route::CommitBoostGetPubkeys;
+  if (target == "/signer/v1/request_signature") return Route::CommitBoostRequestSignature;
+  if (target == "/signer/v1/generate_proxy_key") return Route::CommitBoostGenerateProxyKey;
+  if (target == "/status") return Route::CommitBoostStatus;
   return Route::Other;
 }
 
@@ -71,6 +77,13 @@ void Api::handle(Request&& request, Reply reply_to_client) {
       return reply(get ? handle_healthcheck(context_) : method_not_allowed("GET"));
     case Route::PublicKeys:
       return reply(get ? handle_public_keys(context_) : method_not_allowed("GET"));
+    case Route::CommitBoostGetPubkeys:
+    case Route::CommitBoostRequestSignature:
+    case Route::CommitBoostGenerateProxyKey:
+    case Route::CommitBoostStatus:
+      if (context_.commit_boost)
+        return handle_commit_boost(*context_.commit_boost, target, std::move(request), std::move(reply));
+      break;
     case Route::Reload:
       return handle_reload(context_, std::move(request), std::move(reply));
     case Route::Other:

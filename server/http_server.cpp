@@ -329,6 +329,7 @@ class BasicSession final : public HttpServer::Session {
     if (ec) return on_read_error(ec);
     deadline_.cancel();
     Request request = parser_->release();
+    request.set(kPeerAddressField, peer_.address().to_string());
     keep_alive_ = request.keep_alive() && !closing_;
     version_ = request.version();
     if (!enter(HttpServer::Phase::Busy)) return close();  // displaced meanwhile

@@ -29,6 +29,9 @@ namespace cachet::server {
 
 using Request = http::request<http::string_body>;
 
+/// Set by the listener on every request (replacing any the client sent): the peer's IP address.
+inline constexpr std::string_view kPeerAddressField = "X-Cachet-Peer-Address";
+
 class RequestHandler {
  public:
   virtual ~RequestHandler() = default;

@@ -13,6 +13,7 @@
 
 #include "server/api.hpp"
 #include "server/api_token.hpp"
+#include "server/commit_boost_handler.hpp"
 
 namespace cachet::server {
 namespace {
@@ -206,6 +207,8 @@ void delete_keys(SignerContext& context, Request&& request, Reply reply) {
     // only then ... serialize its associated slashing protection data").
     results.push_back(context.key_service->remove(pk));
     if (results.back().status != keys::DeleteResult::Status::Error) inactive_or_deleted.push_back(pk);
+    if (results.back().status == keys::DeleteResult::Status::Deleted && context.commit_boost)
+      results.back().message = delete_commit_boost_proxies(*context.commit_boost, pk);
   }
   context.refresh_key_gauges();
   // A deleted key is gone from the key cache before DELETE answers.
@@ -238,7 +241,7 @@ void delete_keys(SignerContext& context, Request&& request, Reply reply) {
         std::ranges::any_of(history.data, [&](const auto& v) { return v.pubkey == parsed[i]; }))
       status = "not_active";
     json::object o{{"status", status}};
-    if (r.status == keys::DeleteResult::Status::Error) o["message"] = r.message;
+    if (!r.message.empty()) o["message"] = r.message;
     data.push_back(std::move(o));
   }
   // A deleted key with nothing recorded (it signed no block or attestation) still gets its entry.

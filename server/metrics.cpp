@@ -103,8 +103,18 @@ void Histogram::write(std::string& out, std::string_view name, std::string_view 
 }
 
 std::string_view to_string(Route route) {
-  static constexpr std::array<std::string_view, kRouteCount> names{"sign",        "public_keys", "upcheck", "health",
-                                                                   "healthcheck", "keystores",   "reload",  "other"};
+  static constexpr std::array<std::string_view, kRouteCount> names{"sign",
+                                                                   "public_keys",
+                                                                   "upcheck",
+                                                                   "health",
+                                                                   "healthcheck",
+                                                                   "keystores",
+                                                                   "reload",
+                                                                   "other",
+                                                                   "commit_boost_get_pubkeys",
+                                                                   "commit_boost_request_signature",
+                                                                   "commit_boost_generate_proxy_key",
+                                                                   "commit_boost_status"};
   return names[static_cast<std::size_t>(route)];
 }
 
@@ -147,6 +157,20 @@ void Metrics::count_slashing_refusal(eth::SignType type, std::string_view reason
   slashing_refusals_[static_cast<std::size_t>(type)][r].inc();
 }
 
+void Metrics::register_commit_boost_modules(const std::vector<std::string>& modules) {
+  for (const auto& m : modules) {
+    commit_boost_.push_back(std::make_unique<CommitBoostModule>());
+    commit_boost_.back()->name = m;
+  }
+}
+
+void Metrics::count_commit_boost(std::string_view module, Route route, bool ok) {
+  const auto r = static_cast<std::size_t>(route) - static_cast<std::size_t>(Route::CommitBoostGetPubkeys);
+  if (r >= 3) return;
+  for (const auto& m : commit_boost_)
+    if (m->name == module) return m->requests[r][ok ? 0 : 1].inc();
+}
+
 std::string Metrics::render() const {
   std::string out;
   out.reserve(32 << 10);
@@ -180,6 +204,21 @@ std::string Metrics::render() const {
           out, "cachet_slashing_protection_refusals_total",
           "type=\"" + std::string(eth::to_string(type)) + "\",reason=\"" + std::string(kRefusalReasonNames[r]) + "\"",
           std::to_string(slashing_refusals_[static_cast<std::size_t>(type)][r].value()));
+    }
+  }
+
+  if (!commit_boost_.empty()) {
+    header(out, "cachet_commit_boost_requests_total", "counter",
+           "Authenticated Commit-Boost signer API requests, by module, route and outcome.");
+    for (const auto& m : commit_boost_) {
+      for (std::size_t r = 0; r < 3; ++r) {
+        const auto route = to_string(static_cast<Route>(static_cast<std::size_t>(Route::CommitBoostGetPubkeys) + r));
+        for (std::size_t o = 0; o < 2; ++o)
+          sample(out, "cachet_commit_boost_requests_total",
+                 "module=\"" + m->name + "\",route=\"" + std::string(route) + "\",outcome=\"" +
+                     (o == 0 ? "ok" : "error") + "\"",
+                 std::to_string(m->requests[r][o].value()));
+      }
     }
   }
 

@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cachet::server {
 
@@ -54,8 +55,21 @@ class Histogram {
 };
 
 /// Routes of the HTTP API, as the `route` label.
-enum class Route { Sign, PublicKeys, Upcheck, Health, Healthcheck, Keystores, Reload, Other };
-inline constexpr std::size_t kRouteCount = 8;
+enum class Route {
+  Sign,
+  PublicKeys,
+  Upcheck,
+  Health,
+  Healthcheck,
+  Keystores,
+  Reload,
+  Other,
+  CommitBoostGetPubkeys,
+  CommitBoostRequestSignature,
+  CommitBoostGenerateProxyKey,
+  CommitBoostStatus
+};
+inline constexpr std::size_t kRouteCount = 12;
 std::string_view to_string(Route route);
 
 using signing::SignStatus;  // the signing service's outcomes label the metric
@@ -77,11 +91,22 @@ class Metrics {
   Histogram keystore_decrypt_seconds;
   std::array<Gauge, 2> keys_loaded;  // by source: external, managed
 
+  /// Commit-Boost: the modules of the secrets file, once at start-up before serving (their series exist from then).
+  void register_commit_boost_modules(const std::vector<std::string>& modules);
+  /// A Commit-Boost request of an authenticated `module` on a /signer/v1 route, answered `ok` (2xx) or not.
+  void count_commit_boost(std::string_view module, Route route, bool ok);
+
   /// The whole exposition, with the process_* series read from /proc.
   std::string render() const;
 
  private:
   static std::size_t code_index(unsigned code);
+
+  struct CommitBoostModule {
+    std::string name;
+    std::array<std::array<Counter, 2>, 3> requests;  // [get_pubkeys, request_signature, generate_proxy_key][ok, error]
+  };
+  std::vector<std::unique_ptr<CommitBoostModule>> commit_boost_;
 
   std::array<std::array<Counter, kSignStatusCount>, eth::kSignTypeCount + 1> sign_requests_;  // +1: unknown type
   std::array<std::unique_ptr<Histogram>, eth::kSignTypeCount> sign_duration_;

@@ -25,6 +25,8 @@ inline void refresh_key_gauges(Metrics& metrics, const keys::KeyStore& keys) {
   metrics.keys_loaded[1].set(managed_keys);
 }
 
+struct CommitBoostApi;
+
 struct SignerContext {
   keys::KeyStore& keys;
   const eth::NetworkConfig& network;
@@ -45,6 +47,9 @@ struct SignerContext {
   /// Why the token file is at risk (readable by others), shown on /healthcheck; empty when it is not.
   std::string token_file_warning;
   crypto::KeystoreLimits keystore_limits;
+
+  /// The Commit-Boost signer API (null unless --commit-boost-api-enabled).
+  CommitBoostApi* commit_boost = nullptr;
 
   void refresh_key_gauges() { server::refresh_key_gauges(metrics, keys); }
 };

@@ -87,6 +87,23 @@ void add_signer_options(CLI::App& app, Options& opt) {
       ->capture_default_str()
       ->check(in_range<std::uint64_t>(0, std::uint64_t{1} << 32));
 
+  app.add_flag("--commit-boost-api-enabled", opt.commit_boost_enabled,
+               "Serve the Commit-Boost signer API (/signer/v1/*, /status); needs --data-dir and a JWT secrets file");
+  app.add_option("--commit-boost-jwt-secrets-file", opt.commit_boost_jwt_secrets_file,
+                 "Commit-Boost modules' JWT secrets, lines MODULE_ID=SECRET");
+  app.add_option("--commit-boost-jwt-auth-fail-limit", opt.commit_boost_jwt_auth_fail_limit,
+                 "Failed Commit-Boost authentications from one address before it is refused (429)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000000u));
+  app.add_option("--commit-boost-jwt-auth-fail-timeout-seconds", opt.commit_boost_jwt_auth_fail_timeout_seconds,
+                 "How long such an address is refused after its last failure")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 86400u));
+  app.add_option("--commit-boost-proxy-keystore-scrypt-n", opt.commit_boost_proxy_scrypt_n,
+                 "scrypt cost of new proxy keystores (EIP-2335's 2^18; lower only for tests)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{2}, std::uint64_t{1} << 20));
+
   app.add_option("--tls-cert-file", opt.tls_cert_file,
                  "PEM certificate chain for TLS on the signing API (with --tls-key-file)");
   app.add_option("--tls-key-file", opt.tls_key_file, "PEM private key of --tls-cert-file (mode 0600)");

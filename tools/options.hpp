@@ -44,6 +44,12 @@ struct Options {
   unsigned request_timeout_seconds = 30;
   unsigned idle_timeout_seconds = 120;
   unsigned shutdown_grace_seconds = 5;  // SIGTERM: requests already arriving may finish within this
+  // Commit-Boost signer API (README "Commit-Boost").
+  bool commit_boost_enabled = false;
+  std::string commit_boost_jwt_secrets_file;
+  unsigned commit_boost_jwt_auth_fail_limit = 3;
+  unsigned commit_boost_jwt_auth_fail_timeout_seconds = 300;
+  std::uint64_t commit_boost_proxy_scrypt_n = 1ULL << 18;
 };
 
 /// Adds the signer's flags to `app`.

@@ -27,6 +27,7 @@
 #include "server/signer_context.hpp"
 #include "server/tls_context.hpp"
 #include "server/work_pool.hpp"
+#include "tools/commit_boost_startup.hpp"
 #include "tools/options.hpp"
 
 namespace cachet::tools {
@@ -205,6 +206,8 @@ int run_signer(const Options& opt) {
     context.token_file_warning = token_warning;
     secure_wipe(token.data(), token.size());
   }
+  auto commit_boost = start_commit_boost(opt, context, keys, signing, pool, import_pool, limits);
+  if (!commit_boost) return fail(commit_boost.error());
   context.refresh_key_gauges();
   if (!crypto::secure_memory_locked())
     spdlog::warn(

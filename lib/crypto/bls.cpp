@@ -1,6 +1,8 @@
 // BLS over blst, as the consensus specs use it: the proof-of-possession ciphersuite with minimal-pubkey-size
 // (pubkeys in G1, signatures in G2), consensus-specs phase0/beacon-chain.md "BLS signatures" and the IETF
 // draft-irtf-cfrg-bls-signature-05 that it cites.
+#include <openssl/rand.h>
+
 #include <cachet/crypto/bls.hpp>
 #include <cachet/crypto/secure_memory.hpp>
 #include <cachet/util/bytes.hpp>
@@ -39,6 +41,17 @@ std::expected<SecretKey, std::string> SecretKey::from_bytes(std::span<const std:
   // The spec's KeyGen only yields 0 < SK < r; zero would sign everything with the identity point.
   if (!blst_sk_check(scalar.get()))
     return std::unexpected(std::string("the BLS secret key is zero or not below the group order"));
+  return SecretKey(std::move(scalar));
+}
+
+std::expected<SecretKey, std::string> SecretKey::generate() {
+  // EIP-2333's KeyGen (blst_keygen) over 32 bytes of fresh randomness always yields 0 < SK < r.
+  std::array<std::uint8_t, 32> ikm{};
+  if (RAND_priv_bytes(ikm.data(), static_cast<int>(ikm.size())) != 1)
+    return std::unexpected(std::string("the random generator failed"));
+  std::unique_ptr<blst_scalar, Wiper> scalar(new (allocate_secret_slot()) blst_scalar{});
+  blst_keygen(scalar.get(), ikm.data(), ikm.size(), nullptr, 0);
+  secure_wipe(ikm.data(), ikm.size());
   return SecretKey(std::move(scalar));
 }
 

@@ -9,6 +9,8 @@ Seeds, one input a file, named <source>_<sha1 prefix>:
                     test/fuzz/seeds/keystore_password_*.json (password "password", KDF costs under the fuzz caps)
   interchange       the interchanges of ../shared/specs/slashing-interchange/tests and test/slashing_interchange/cases
   keymanager_body   POST bodies (the password seeds, with and without slashing_protection) and DELETE bodies
+  commit_boost_body the request bodies of ../shared/specs/commit-boost/signer-api-v0.1.0.yml's examples
+                    (request_signature of each type, generate_proxy_key of each scheme) and near misses
 """
 import hashlib
 import json
@@ -139,6 +141,28 @@ def keymanager_bodies(passworded, interchange_docs):
     return words
 
 
+def commit_boost_bodies():
+    # The examples of the Commit-Boost signer API v0.1.0 (../shared/specs/commit-boost/signer-api-v0.1.0.yml).
+    bls = "0xa3ffa9241f78279f1af04644cb8c79c2d8f02bcf0e28e2f186f6dcccac0a869c2be441fda50f0dea895cfce2e53f0989"
+    delegator = "0xa9e9cff900de07e295a044789fd4bdb6785eb0651ad282f9e76d12afd87e75180bdd64caf2e315b815d7322bd31ab48a"
+    address = "0x71f65e9f6336770e22d148bd5e89b391a1c3b0bb"
+    root = "0x3e9f4a78b5c21d64f0b8e3d9a7f5c02b4d1e67a3c8f29b5d6e4a3b1c8f72e6d9"
+    bodies = [
+        {"type": "consensus", "pubkey": bls, "object_root": root},
+        {"type": "proxy_bls", "proxy": bls, "object_root": root},
+        {"type": "proxy_ecdsa", "proxy": address, "object_root": root},
+        {"type": "proxy_ecdsa", "proxy": bls, "object_root": root},
+        {"type": "consensus", "proxy": bls, "object_root": root[:-2]},
+        {"pubkey": delegator, "scheme": "bls"},
+        {"pubkey": delegator, "scheme": "ecdsa"},
+        {"pubkey": delegator[2:], "scheme": "BLS"},
+    ]
+    for b in bodies:
+        write("commit_boost_body", "sign" if "type" in b else "generate", compact(b))
+    return {"type", "consensus", "proxy_bls", "proxy_ecdsa", "pubkey", "proxy", "object_root", "scheme", "bls",
+            "ecdsa", "0x"}
+
+
 def main():
     # Minimised findings (corpus/<target>/regression_*) are kept; everything else is rewritten.
     keep = {f: f.read_bytes() for f in CORPUS.glob("*/regression_*")}
@@ -152,6 +176,7 @@ def main():
     docs, interchange_words = interchanges()
     words = keymanager_bodies(passworded, docs)
     write_dict("keymanager_body", words | keystore_words | interchange_words)
+    write_dict("commit_boost_body", commit_boost_bodies())
     total = sum(f.stat().st_size for f in CORPUS.rglob("*") if f.is_file())
     for d in sorted(CORPUS.iterdir()):
         print(f"{d.name}: {len(list(d.iterdir()))} files")

@@ -13,7 +13,7 @@ repo="$(cd "$here/../.." && pwd)"
 seconds="${1:?usage: test/fuzz/run.sh SECONDS [BUILD_DIR]}"
 build="${2:-$repo/build-fuzz}"
 case "$build" in /*) ;; *) build="$PWD/$build" ;; esac
-targets=(${FUZZ_TARGETS:-sign_request_fuzz keystore_fuzz interchange_fuzz keymanager_body_fuzz})
+targets=(${FUZZ_TARGETS:-sign_request_fuzz keystore_fuzz interchange_fuzz keymanager_body_fuzz commit_boost_body_fuzz})
 jobs="${FUZZ_JOBS:-1}"
 
 if ! command -v clang++-19 >/dev/null 2>&1 || [ ! -d /usr/lib/llvm-19/lib/clang/19/lib/linux ] ||

@@ -30,6 +30,8 @@ class SecretKey {
  public:
   /// 32 big-endian bytes; refuses zero and values >= the group order.
   static std::expected<SecretKey, std::string> from_bytes(std::span<const std::uint8_t> bytes);
+  /// A fresh key (EIP-2333 KeyGen over 32 bytes from the operating system's CSPRNG).
+  static std::expected<SecretKey, std::string> generate();
 
   SecretKey(SecretKey&&) noexcept = default;
   SecretKey& operator=(SecretKey&&) noexcept = default;
