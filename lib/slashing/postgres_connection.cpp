@@ -149,16 +149,6 @@ DbResult<void> PgConnection::prepare(const std::string& name, std::string_view s
   return {};
 }
 
-DbResult<PgRows> PgConnection::exec_prepared(const std::string& name, const std::vector<PgParam>& params,
-                                             Clock::time_point deadline) {
-  if (!usable_) return db_unavailable("PostgreSQL connection is broken");
-  Params p(params);
-  if (!PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(p.values.size()), p.values.data(), nullptr, nullptr,
-                           0))
-    return broken("PostgreSQL: " + trimmed(PQerrorMessage(conn_)));
-  return finish(deadline, "PostgreSQL " + name);
-}
-
 DbResult<PgRows> PgConnection::pipeline(const std::vector<PgStatement>& statements, Clock::time_point deadline) {
   if (!usable_) return db_unavailable("PostgreSQL connection is broken");
   if (statements.empty()) return PgRows{};

@@ -56,9 +56,6 @@ class PgConnection {
   DbResult<PgRows> exec(std::string_view sql, const std::vector<PgParam>& params, Clock::time_point deadline);
   /// Prepares `sql` as `name` on this connection.
   DbResult<void> prepare(const std::string& name, std::string_view sql, Clock::time_point deadline);
-  /// Runs the prepared statement `name`.
-  DbResult<PgRows> exec_prepared(const std::string& name, const std::vector<PgParam>& params,
-                                 Clock::time_point deadline);
 
   /// Sends `statements` at once (libpq pipeline mode: one round trip) and returns the last one's rows. They run in
   /// order; the first error is returned and the statements after it are skipped (PostgreSQL aborts the pipeline).
