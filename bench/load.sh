@@ -29,6 +29,7 @@
 #                                keys split between two clients; prints the PostgreSQL/SQLite ratios
 #   --postgres-comparison-only   only those runs (and the raw baseline)
 #   --no-pinned                  skip the pinned configuration (server on core 0, client on core 1)
+#   --pinned-only                only the pinned configuration (and the raw baseline)
 #   --no-overload                skip the overload run (a signer with --max-queued-requests 64, offered twice its
 #                                peak over 256 connections: the excess must get 503 at once, not time out)
 #   --rss-only                   start the signer with the keys, report its resident memory, stop
@@ -56,6 +57,7 @@ PORT=28080
 SLASHING=true
 COMPARE_SP=0
 PINNED=1
+PINNED_ONLY=0
 OVERLOAD=1
 COMPARE_PG=0
 PG_ONLY=0
@@ -79,6 +81,7 @@ while (($#)); do
     --slashing-protection-enabled) SLASHING=$2; shift ;;
     --compare-slashing-protection) COMPARE_SP=1 ;;
     --no-pinned) PINNED=0 ;;
+    --pinned-only) PINNED_ONLY=1 ;;
     --no-overload) OVERLOAD=0 ;;
     --compare-postgres) COMPARE_PG=1 ;;
     --postgres-comparison-only) COMPARE_PG=1 PG_ONLY=1 ;;
@@ -354,6 +357,10 @@ if ((PG_ONLY)); then
 elif ((RSS_ONLY)); then
   start_server shared "" "" "$SLASHING"
   finish_server shared
+elif ((PINNED_ONLY)); then
+  start_server pinned 0 1 "$SLASHING"
+  run_config pinned 1 pinned 0
+  finish_server pinned
 else
   start_server shared "" "" "$SLASHING"
   run_config shared "" all 1
