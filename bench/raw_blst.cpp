@@ -9,6 +9,9 @@
 //   raw_sign_prehashed_1core_per_s  scalar multiplications of one shared, already hashed root per second (the
 //                                   "shared root" case: hash once, multiply per key; a hash-to-curve cache's bound)
 //   raw_sign_prehashed_allcores_per_s  the same on --threads threads
+//   raw_sign_cpu_us, raw_sign_prehashed_cpu_us  CPU time of one signature on one thread (CLOCK_THREAD_CPUTIME_ID):
+//                                   unlike the rates, not diluted when another process takes the core for a while
+//                                   (a shared or virtual machine), so the load test's CPU-time ratios use these
 #include <openssl/sha.h>
 
 #include <CLI/CLI.hpp>
@@ -17,6 +20,7 @@
 #include <cachet/util/bytes.hpp>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <latch>
 #include <thread>
 #include <vector>
@@ -56,7 +60,14 @@ struct Rate {
   double per_s = 0;       // operations per second, summed over threads
   std::uint64_t ops = 0;  // operations done
   double thread_s = 0;    // mean seconds each thread ran
+  double cpu_s = 0;       // CPU seconds the threads used, summed
 };
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 // Runs `op(thread, iteration)` on `threads` threads for about `seconds`; each thread times itself, so the rate is
 // the sum of per-thread rates (a thread that started late or stopped early does not dilute the others).
@@ -66,16 +77,19 @@ Rate run_for(unsigned threads, double seconds, Op op) {
   std::latch ready(threads + 1);
   std::vector<std::uint64_t> ops(threads);
   std::vector<double> elapsed(threads);
+  std::vector<double> cpu(threads);
   {
     std::vector<std::jthread> pool;
     for (unsigned t = 0; t < threads; ++t) {
       pool.emplace_back([&, t] {
         ready.arrive_and_wait();
         const auto start = Clock::now();
+        const double cpu_start = thread_cpu_seconds();
         std::uint64_t n = 0;
         unsigned sink = 0;
         while (!stop.load(std::memory_order_relaxed)) sink += op(t, n++);
         elapsed[t] = std::chrono::duration<double>(Clock::now() - start).count();
+        cpu[t] = thread_cpu_seconds() - cpu_start;
         ops[t] = n;
         g_sink += sink;
       });
@@ -89,6 +103,7 @@ Rate run_for(unsigned threads, double seconds, Op op) {
     r.ops += ops[t];
     if (elapsed[t] > 0) r.per_s += static_cast<double>(ops[t]) / elapsed[t];
     r.thread_s += elapsed[t] / threads;
+    r.cpu_s += cpu[t];
   }
   return r;
 }
@@ -146,6 +161,8 @@ int main(int argc, char** argv) {
   std::printf("raw_sign_prehashed_1core_per_s=%.1f\n", pre_one.per_s);
   std::printf("raw_sign_prehashed_us=%.1f\n", 1e6 / pre_one.per_s);
   std::printf("raw_sign_prehashed_allcores_per_s=%.1f\n", pre_all.per_s);
+  std::printf("raw_sign_cpu_us=%.1f\n", 1e6 * one.cpu_s / static_cast<double>(one.ops));
+  std::printf("raw_sign_prehashed_cpu_us=%.1f\n", 1e6 * pre_one.cpu_s / static_cast<double>(pre_one.ops));
 
   std::printf("# raw blst %s, %u thread(s) for all-cores, %.1f s per figure\n",
               std::string(cachet::crypto::blst_version()).c_str(), threads, seconds);
