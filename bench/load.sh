@@ -4,13 +4,14 @@
 # cachet-load, then prints one table of signs/s, p50/p99 and the ratio to the baseline measured in this run.
 #
 #   bench/load.sh                       # 64 keys, about 2.5 minutes
-#   bench/load.sh --keys 1000           # also --keys 10000
+#   bench/load.sh --keys 64,1000,10000 --repeat 3 --compare-slashing-protection   # the README's figures
 #   bench/load.sh --build-dir build-bench --seconds 10 --compare-slashing-protection
 #   bench/load.sh --postgres-comparison-only    # PostgreSQL vs SQLite only, about 1.5 minutes
 #
 # Options:
-#   --keys N                     keystores (default 64), cached in /tmp/cachet-bench-keys-N (pbkdf2, c = 16: the
-#                                KDF is not what is measured, start-up is)
+#   --keys N[,N...]              keystores (default 64), cached in /tmp/cachet-bench-keys-N (pbkdf2, c = 16: the
+#                                KDF is not what is measured, start-up is). With several counts (64,1000,10000) the
+#                                first gets every run and each further one the shared and pinned peaks and open loop
 #   --seconds S                  length of each load run (default 8)
 #   --repeat N                   run each load N times; the table shows medians (503s and errors: sums)
 #   --raw-seconds S              length of each raw baseline figure (default 2)
@@ -44,7 +45,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-KEYS=64
+KEY_COUNTS=64
 RUN_SECONDS=8
 REPEAT=1
 RAW_SECONDS=2
@@ -67,7 +68,7 @@ OUT=""
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
-    --keys) KEYS=$2; shift ;;
+    --keys) KEY_COUNTS=$2; shift ;;
     --seconds) RUN_SECONDS=$2; shift ;;
     --repeat) REPEAT=$2; shift ;;
     --raw-seconds) RAW_SECONDS=$2; shift ;;
@@ -94,8 +95,10 @@ while (($#)); do
 done
 case "$SLASHING" in true | 1 | on) SLASHING=true ;; false | 0 | off) SLASHING=false ;; *)
   echo "load.sh: --slashing-protection-enabled takes true or false" >&2; exit 2 ;; esac
-((OPEN_CONNECTIONS > KEYS)) && OPEN_CONNECTIONS=$KEYS
-((CONNECTIONS > KEYS)) && CONNECTIONS=$KEYS
+IFS=, read -r -a KEY_LIST <<<"$KEY_COUNTS"
+for k in "${KEY_LIST[@]}"; do [[ $k =~ ^[1-9][0-9]*$ ]] || { echo "load.sh: --keys takes counts like 64,1000" >&2; exit 2; }; done
+KEYS=${KEY_LIST[0]}
+CONNECTIONS_ASKED=$CONNECTIONS OPEN_CONNECTIONS_ASKED=$OPEN_CONNECTIONS
 METRICS_PORT=$((PORT + 1))
 OUT=${OUT:-/tmp/cachet-bench-run-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
@@ -133,14 +136,23 @@ for tool in "$CACHET" "$BIN/cachet-bench-raw" "$BIN/cachet-load" "$BIN/cachet-ma
 done
 
 # --- keys --------------------------------------------------------------------------------------------------------
-KEY_DIR=/tmp/cachet-bench-keys-$KEYS
-if [[ ! -f $KEY_DIR/pubkeys.txt ]] || (($(grep -c . "$KEY_DIR/pubkeys.txt") != KEYS)) ||
-  (($(find "$KEY_DIR/keys" -name '*.json' | wc -l) != KEYS)); then
-  log "making $KEYS keystores in $KEY_DIR ..."
-  rm -rf "$KEY_DIR"
-  "$BIN/cachet-make-keystores" --count "$KEYS" --kdf pbkdf2 --pbkdf2-c 16 --out "$KEY_DIR" >/dev/null
-fi
-PUBKEYS=$KEY_DIR/pubkeys.txt
+# use_keys N: the runs that follow use N keys (made once, cached), with at most N connections.
+use_keys() {
+  KEYS=$1
+  KEY_DIR=/tmp/cachet-bench-keys-$KEYS
+  if [[ ! -f $KEY_DIR/pubkeys.txt ]] || (($(grep -c . "$KEY_DIR/pubkeys.txt") != KEYS)) ||
+    (($(find "$KEY_DIR/keys" -name '*.json' | wc -l) != KEYS)); then
+    log "making $KEYS keystores in $KEY_DIR ..."
+    rm -rf "$KEY_DIR"
+    "$BIN/cachet-make-keystores" --count "$KEYS" --kdf pbkdf2 --pbkdf2-c 16 --out "$KEY_DIR" >/dev/null
+  fi
+  PUBKEYS=$KEY_DIR/pubkeys.txt
+  CONNECTIONS=$CONNECTIONS_ASKED OPEN_CONNECTIONS=$OPEN_CONNECTIONS_ASKED
+  ((OPEN_CONNECTIONS > KEYS)) && OPEN_CONNECTIONS=$KEYS
+  ((CONNECTIONS > KEYS)) && CONNECTIONS=$KEYS
+  return 0
+}
+use_keys "${KEY_LIST[0]}"
 
 # --- the signer --------------------------------------------------------------------------------------------------
 SERVER_PID=""   # the signer started last
@@ -168,6 +180,7 @@ trap cleanup EXIT
 trap 'echo "load.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 trap 'exit 130' INT TERM
 
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
@@ -247,7 +260,7 @@ best() {
 ((RSS_ONLY)) || measure_raw before
 
 # --- load runs ---------------------------------------------------------------------------------------------------
-ROWS=$OUT/rows.tsv  # config sp workload connection loop c signs/s p50_us p99_us 503 errors reference
+ROWS=$OUT/rows.tsv  # config sp workload connection loop c signs/s p50_us p99_us 503 errors reference keys p999_us cpu_us
 : >"$ROWS"
 RUN=0
 LAST_SIGNS=0
@@ -264,7 +277,14 @@ run_load() {
   for ((r = 1; r <= REPEAT; r++)); do
     file=$(printf '%s/load-%02d-%s-%s-%s-%s-%d.txt' "$OUT" "$RUN" "$config" "$workload" "$mode" "${rate%.*}" "$r")
     echo "# ${cmd[*]}" >"$file"
+    local cpu0 cpu1
+    cpu0=$(cpu_ticks "$SERVER_PID")
     "${cmd[@]}" >>"$file" 2>&1 || true
+    cpu1=$(cpu_ticks "$SERVER_PID")
+    # The signer's CPU time (all its threads, user + system) per answered request: unlike signs/s, not lowered
+    # when other processes take the cores for a while, so comparable with raw_sign_cpu_us on a shared machine.
+    awk -v c=$((cpu1 - cpu0)) -v t="$(getconf CLK_TCK)" -F= '/^status_2xx=/ && $2 > 0 {
+      printf "server_cpu_us_per_2xx=%.1f\n", c * 1e6 / t / $2 }' "$file" >>"$file"
     log "$(grep '^summary:' "$file" || echo "run $RUN: no summary (see $file)")"
     files+=("$file")
   done
@@ -279,11 +299,11 @@ add_row() {
   shift 7
   local signs
   signs=$(median signs_per_s "$@")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$config" "$sp" "$workload" "$mode" "$loop" \
-    "$conns" "${signs:-0}" "$(median latency_p50_us "$@")" "$(median latency_p99_us "$@")" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$config" "$sp" "$workload" "$mode" \
+    "$loop" "$conns" "${signs:-0}" "$(median latency_p50_us "$@")" "$(median latency_p99_us "$@")" \
     "$(cat "$@" | awk -F= '/^status_503=/ {n += $2} END {print n + 0}')" \
     "$(cat "$@" | awk -F= '/^(status_4xx|status_other|conn_errors|timeouts)=/ {n += $2} END {print n + 0}')" \
-    "$ref" >>"$ROWS"
+    "$ref" "$KEYS" "$(median latency_p999_us "$@")" "$(median server_cpu_us_per_2xx "$@")" >>"$ROWS"
   LAST_SIGNS=${signs:-0}
 }
 
@@ -390,6 +410,24 @@ else
   fi
 fi
 
+# Further key counts: the peaks (unique and shared roots) and the open loop, shared and pinned.
+if ((!PG_ONLY)) && ((!RSS_ONLY)); then
+  for k in "${KEY_LIST[@]:1}"; do
+    use_keys "$k"
+    if ((!PINNED_ONLY)); then
+      start_server "shared-$k" "" "" "$SLASHING"
+      run_config shared "" all 0
+      finish_server "shared-$k"
+    fi
+    if ((PINNED)); then
+      start_server "pinned-$k" 0 1 "$SLASHING"
+      run_config pinned 1 pinned 0
+      finish_server "pinned-$k"
+    fi
+  done
+  use_keys "${KEY_LIST[0]}"
+fi
+
 # PostgreSQL vs SQLite: the same keys and unique attestations with one signer and with two (one shared PostgreSQL
 # database; SQLite cannot be shared between signers, so there each has its own file). All six signers are started
 # first (an idle signer takes no CPU), then the four set-ups take turns, run after run, in alternating order: on a
@@ -448,20 +486,26 @@ RAW_ALL=$(best raw_sign_allcores_per_s "${RAW_FILES[@]}")
 RAW_US=$(best raw_sign_us "${RAW_FILES[@]}")
 RAWP_1=$(best raw_sign_1core_per_s "${RAWP_FILES[@]}")
 RAWP_US=$(best raw_sign_us "${RAWP_FILES[@]}")
+RAW_CPU=$(best raw_sign_cpu_us "${RAW_FILES[@]}")
+RAWP_CPU=$(best raw_sign_cpu_us "${RAWP_FILES[@]}")
 TABLE=$OUT/table.tsv
 {
-  printf 'config\tsp\tworkload\tconnection\tloop\tc\tsigns/s\tp50 ms\tp99 ms\t503\terrors\tvs raw\tp99/sign\n'
-  awk -F'\t' -v OFS='\t' -v all="${RAW_ALL:-0}" -v all_us="${RAW_US:-0}" -v pin="${RAWP_1:-0}" -v pin_us="${RAWP_US:-0}" '
+  printf 'config\tkeys\tsp\tworkload\tconnection\tloop\tc\tsigns/s\tp50 ms\tp99 ms\tp99.9 ms\t503\terrors\tvs raw'
+  printf '\tp99/sign\tcpu us/req\tcpu vs raw\n'
+  awk -F'\t' -v OFS='\t' -v all="${RAW_ALL:-0}" -v all_us="${RAW_US:-0}" -v pin="${RAWP_1:-0}" -v pin_us="${RAWP_US:-0}" \
+    -v all_cpu="${RAW_CPU:-0}" -v pin_cpu="${RAWP_CPU:-0}" '
     function ratio(a, b, fmt) { return b > 0 ? sprintf(fmt, a / b) : "-" }
     {
       ref = $12 == "pinned" ? pin : all
       ref_us = $12 == "pinned" ? pin_us : all_us
-      print $1, $2, $3, $4, $5, $6, $7, sprintf("%.2f", $8 / 1000), sprintf("%.2f", $9 / 1000), $10 + 0, $11,
-        ratio($7, ref, "%.2fx"), ratio($9, ref_us, "%.1fx")
+      ref_cpu = $12 == "pinned" ? pin_cpu : all_cpu
+      print $1, $13, $2, $3, $4, $5, $6, $7, sprintf("%.2f", $8 / 1000), sprintf("%.2f", $9 / 1000),
+        ($14 == "" ? "-" : sprintf("%.2f", $14 / 1000)), $10 + 0, $11, ratio($7, ref, "%.2fx"), ratio($9, ref_us, "%.1fx"),
+        ($15 == "" ? "-" : $15), ($15 > 0 ? ratio(ref_cpu, $15, "%.2fx") : "-")
     }' "$ROWS"
 } >"$TABLE"
 {
-  echo "== Cachet load test: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), $KEYS keys," \
+  echo "== Cachet load test: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?'), $KEY_COUNTS keys," \
     "$(nproc) cores, ${RUN_SECONDS}s per run x $REPEAT, $(date -u +%Y-%m-%dT%H:%MZ)"
   for when in before after; do
     [[ -f $OUT/raw-$when.txt ]] || continue
@@ -469,6 +513,7 @@ TABLE=$OUT/table.tsv
       "($(val raw_sign_us "$OUT/raw-$when.txt") us), $(val raw_sign_allcores_per_s "$OUT/raw-$when.txt")/s on all;" \
       "hash-to-G2 $(val raw_hash_to_g2_us "$OUT/raw-$when.txt") us; multiply only (shared root)" \
       "$(val raw_sign_prehashed_1core_per_s "$OUT/raw-$when.txt")/s on 1 core," \
+      "CPU $(val raw_sign_cpu_us "$OUT/raw-$when.txt") us a signature," \
       "$(val raw_sign_prehashed_allcores_per_s "$OUT/raw-$when.txt")/s on all"
     [[ -f $OUT/raw-pinned-$when.txt ]] &&
       echo "raw blst $when, pinned to core 0: sign $(val raw_sign_1core_per_s "$OUT/raw-pinned-$when.txt")/s" \
@@ -487,6 +532,8 @@ TABLE=$OUT/table.tsv
     column -t -s $'\t' "$TABLE"
     echo
     echo "vs raw: signs/s over the raw blst reference on the same cores (shared, overload: all cores; pinned: core 0)."
+    echo "cpu us/req: the signer's CPU time (all threads) per 2xx answer; cpu vs raw: raw_sign_cpu_us over it (how"
+    echo "many requests the CPU time of one raw signature serves; not lowered by other processes taking the cores)."
     echo "p99/sign: p99 latency over one raw signature on one core. errors: 4xx + other statuses + connection"
     echo "errors + timeouts. overload: --max-queued-requests 64, offered twice the shared unique-randao peak."
   fi

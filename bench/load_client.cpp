@@ -419,17 +419,19 @@ int main(int argc, char** argv) {
   std::printf("latency_p50_us=%.0f\n", percentile(lat, 50));
   std::printf("latency_p90_us=%.0f\n", percentile(lat, 90));
   std::printf("latency_p99_us=%.0f\n", percentile(lat, 99));
+  std::printf("latency_p999_us=%.0f\n", percentile(lat, 99.9));
   std::printf("latency_max_us=%.0f\n", percentile(lat, 100));
   if (!total.shed_latency_ns.empty()) std::printf("latency_503_p99_us=%.0f\n", percentile(total.shed_latency_ns, 99));
   std::printf(
-      "summary: %s %s %s c=%u keys=%zu: %.1f signs/s, p50 %.2f ms p90 %.2f ms p99 %.2f ms max %.2f ms; "
+      "summary: %s %s %s c=%u keys=%zu: %.1f signs/s, p50 %.2f ms p90 %.2f ms p99 %.2f ms p99.9 %.2f ms max %.2f ms; "
       "sent %llu, 2xx %llu, 4xx %llu, 503 %llu, other %llu, conn errors %llu, timeouts %llu\n",
       config.workload_name.c_str(), mode,
       config.rate > 0 ? ("open-loop " + std::to_string(static_cast<long>(config.rate)) + "/s").c_str() : "closed-loop",
       config.connections, keys.size(), signs_per_s, percentile(lat, 50) / 1000, percentile(lat, 90) / 1000,
-      percentile(lat, 99) / 1000, percentile(lat, 100) / 1000, static_cast<unsigned long long>(total.sent),
-      static_cast<unsigned long long>(s2xx), static_cast<unsigned long long>(s4xx),
-      static_cast<unsigned long long>(s503), static_cast<unsigned long long>(sother),
-      static_cast<unsigned long long>(total.conn_errors), static_cast<unsigned long long>(total.timeouts));
+      percentile(lat, 99) / 1000, percentile(lat, 99.9) / 1000, percentile(lat, 100) / 1000,
+      static_cast<unsigned long long>(total.sent), static_cast<unsigned long long>(s2xx),
+      static_cast<unsigned long long>(s4xx), static_cast<unsigned long long>(s503),
+      static_cast<unsigned long long>(sother), static_cast<unsigned long long>(total.conn_errors),
+      static_cast<unsigned long long>(total.timeouts));
   return 0;
 }
