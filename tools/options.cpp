@@ -1,5 +1,6 @@
 #include "tools/options.hpp"
 
+#include <cachet/eth/network.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <limits>
@@ -50,7 +51,7 @@ void add_signer_options(CLI::App& app, Options& opt) {
   app.add_option("--key-cache-scrypt-n", opt.key_cache_scrypt_n)->group("")->check(in_range(2ULL, 1ULL << 20));
   app.add_option("--workers", opt.workers, "Threads that read, sign and answer requests (default: all cores)")
       ->check(in_range(1u, 1024u));
-  app.add_option("--network", opt.network, "mainnet, sepolia, holesky, hoodi, minimal, or a consensus config.yaml")
+  app.add_option("--network", opt.network, eth::builtin_network_list() + ", or a consensus config.yaml")
       ->capture_default_str();
   app.add_option("--keystore-max-scrypt-n", opt.keystore_max_scrypt_n,
                  "Largest scrypt cost n a keystore may ask for (memory is 128*n*r bytes)")

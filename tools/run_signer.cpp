@@ -181,8 +181,9 @@ int run_signer(const Options& opt) {
     auto opened = slashing::SlashingProtection::open(*url, so);
     if (!opened) return fail("slashing protection: " + opened.error());
     protection = std::move(*opened);
-    spdlog::info("slashing protection: {} (pruning keeps {} epochs, database timeout {} ms)",
-                 slashing::redact_database_url(*url), so.pruning_epochs_to_keep, so.commit_timeout.count());
+    spdlog::info("slashing protection: {} (pruning keeps {} epochs of {} slots, database timeout {} ms)",
+                 slashing::redact_database_url(*url), so.pruning_epochs_to_keep, so.slots_per_epoch,
+                 so.commit_timeout.count());
   } else {
     spdlog::warn("slashing protection is DISABLED: slashable blocks and attestations will be signed");
   }

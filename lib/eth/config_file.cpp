@@ -69,7 +69,7 @@ struct Seen {
 }  // namespace
 
 std::expected<NetworkConfig, std::string> parse_network_config(std::string_view text, std::string_view source) {
-  std::optional<std::string> preset_base;
+  std::optional<const Preset*> preset_base;
   std::optional<Bytes4> genesis;
   std::array<Seen, kForkKeys.size()> forks{};
 
@@ -100,9 +100,8 @@ std::expected<NetworkConfig, std::string> parse_network_config(std::string_view 
 
     if (key == "PRESET_BASE") {
       if (preset_base) return fail(key, "given twice");
-      if (value != "mainnet" && value != "minimal")
-        return fail(key, "expected 'mainnet' or 'minimal', got '" + std::string(value) + "'");
-      preset_base = std::string(value);
+      preset_base = find_preset(value);
+      if (!*preset_base) return fail(key, "expected one of " + preset_names() + ", got '" + std::string(value) + "'");
       continue;
     }
     if (key == "GENESIS_FORK_VERSION") {
@@ -135,7 +134,7 @@ std::expected<NetworkConfig, std::string> parse_network_config(std::string_view 
   NetworkConfig config;
   config.name = std::string(source);
   // PRESET_BASE is optional in the format; clients (Lighthouse, Teku) take mainnet when it is absent.
-  config.preset = preset_base.value_or("mainnet") == "minimal" ? minimal_preset() : mainnet_preset();
+  config.preset = *preset_base.value_or(&mainnet_preset());
   config.genesis_fork_version = *genesis;
   config.forks.push_back({Fork::Phase0, *genesis, 0});
   std::uint64_t previous_epoch = 0;

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <span>
 #include <sstream>
 
 #include "config_file.hpp"
@@ -18,7 +19,7 @@ struct BuiltinFork {
 // Phase0 (genesis, epoch 0) then Altair .. Fulu, in Fork order.
 struct Builtin {
   std::string_view name;
-  bool minimal;
+  const Preset& (*preset)();
   std::array<BuiltinFork, 7> forks;
 };
 
@@ -34,10 +35,15 @@ constexpr std::uint64_t kFar = kFarFutureEpoch;
 //   from eth-clients/hoodi README.md (the stored config.yaml is a pre-launch copy saying 1, Lodestar's hoodi config
 //   says 2048); FULU epoch 50688 only from clients' built-in hoodi specs (the stored eth-clients copy has Fulu
 //   unscheduled) — not confirmed against eth-clients itself.
+// - gnosis, chiado: gnosischain/configs mainnet/config.yaml and chiado/config.yaml (PRESET_BASE 'gnosis'), the
+//   revision of 2026-03-20 that schedules Fulu on Gnosis (FULU @ 1714688); Lodestar's gnosis and chiado network
+//   configs (packages/config/src/chainConfig/networks) give the same versions and epochs. Chiado's config.yaml
+//   still calls ELECTRA_FORK_EPOCH 948224 a "temporary stub"; Chiado forked to Electra at that epoch.
 // - minimal: ethereum/consensus-specs configs/minimal.yaml (every fork unscheduled: FAR_FUTURE_EPOCH).
-constexpr std::array<Builtin, 5> kBuiltins{{
+// The order is the one --help and the unknown-network error list.
+constexpr std::array<Builtin, 7> kBuiltins{{
     {"mainnet",
-     false,
+     mainnet_preset,
      {{{{0x00, 0x00, 0x00, 0x00}, 0},
        {{0x01, 0x00, 0x00, 0x00}, 74240},
        {{0x02, 0x00, 0x00, 0x00}, 144896},
@@ -46,7 +52,7 @@ constexpr std::array<Builtin, 5> kBuiltins{{
        {{0x05, 0x00, 0x00, 0x00}, 364032},
        {{0x06, 0x00, 0x00, 0x00}, 411392}}}},
     {"sepolia",
-     false,
+     mainnet_preset,
      {{{{0x90, 0x00, 0x00, 0x69}, 0},
        {{0x90, 0x00, 0x00, 0x70}, 50},
        {{0x90, 0x00, 0x00, 0x71}, 100},
@@ -55,7 +61,7 @@ constexpr std::array<Builtin, 5> kBuiltins{{
        {{0x90, 0x00, 0x00, 0x74}, 222464},
        {{0x90, 0x00, 0x00, 0x75}, 272640}}}},
     {"holesky",
-     false,
+     mainnet_preset,
      {{{{0x01, 0x01, 0x70, 0x00}, 0},
        {{0x02, 0x01, 0x70, 0x00}, 0},
        {{0x03, 0x01, 0x70, 0x00}, 0},
@@ -64,7 +70,7 @@ constexpr std::array<Builtin, 5> kBuiltins{{
        {{0x06, 0x01, 0x70, 0x00}, 115968},
        {{0x07, 0x01, 0x70, 0x00}, 165120}}}},
     {"hoodi",
-     false,
+     mainnet_preset,
      {{{{0x10, 0x00, 0x09, 0x10}, 0},
        {{0x20, 0x00, 0x09, 0x10}, 0},
        {{0x30, 0x00, 0x09, 0x10}, 0},
@@ -72,8 +78,26 @@ constexpr std::array<Builtin, 5> kBuiltins{{
        {{0x50, 0x00, 0x09, 0x10}, 0},
        {{0x60, 0x00, 0x09, 0x10}, 2048},
        {{0x70, 0x00, 0x09, 0x10}, 50688}}}},
+    {"gnosis",
+     gnosis_preset,
+     {{{{0x00, 0x00, 0x00, 0x64}, 0},
+       {{0x01, 0x00, 0x00, 0x64}, 512},
+       {{0x02, 0x00, 0x00, 0x64}, 385536},
+       {{0x03, 0x00, 0x00, 0x64}, 648704},
+       {{0x04, 0x00, 0x00, 0x64}, 889856},
+       {{0x05, 0x00, 0x00, 0x64}, 1337856},
+       {{0x06, 0x00, 0x00, 0x64}, 1714688}}}},
+    {"chiado",
+     gnosis_preset,
+     {{{{0x00, 0x00, 0x00, 0x6f}, 0},
+       {{0x01, 0x00, 0x00, 0x6f}, 90},
+       {{0x02, 0x00, 0x00, 0x6f}, 180},
+       {{0x03, 0x00, 0x00, 0x6f}, 244224},
+       {{0x04, 0x00, 0x00, 0x6f}, 516608},
+       {{0x05, 0x00, 0x00, 0x6f}, 948224},
+       {{0x06, 0x00, 0x00, 0x6f}, 1353216}}}},
     {"minimal",
-     true,
+     minimal_preset,
      {{{{0x00, 0x00, 0x00, 0x01}, 0},
        {{0x01, 0x00, 0x00, 0x01}, kFar},
        {{0x02, 0x00, 0x00, 0x01}, kFar},
@@ -86,14 +110,31 @@ constexpr std::array<Builtin, 5> kBuiltins{{
 NetworkConfig from_builtin(const Builtin& b) {
   NetworkConfig config;
   config.name = std::string(b.name);
-  config.preset = b.minimal ? minimal_preset() : mainnet_preset();
+  config.preset = b.preset();
   config.genesis_fork_version = b.forks[0].version;
   for (std::size_t i = 0; i < b.forks.size(); ++i)
     config.forks.push_back({static_cast<Fork>(i), b.forks[i].version, b.forks[i].epoch});
   return config;
 }
 
+constexpr std::array<std::string_view, kBuiltins.size()> kBuiltinNames = [] {
+  std::array<std::string_view, kBuiltins.size()> names{};
+  for (std::size_t i = 0; i < kBuiltins.size(); ++i) names[i] = kBuiltins[i].name;
+  return names;
+}();
+
 }  // namespace
+
+std::span<const std::string_view> builtin_network_names() { return kBuiltinNames; }
+
+std::string builtin_network_list() {
+  std::string out;
+  for (std::string_view name : kBuiltinNames) {
+    if (!out.empty()) out += ", ";
+    out += name;
+  }
+  return out;
+}
 
 std::string_view to_string(Fork fork) {
   switch (fork) {
@@ -134,9 +175,9 @@ std::expected<NetworkConfig, std::string> load_network(std::string_view name_or_
   const std::string path(name_or_path);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return std::unexpected("unknown network '" + path +
-                           "': not one of mainnet, sepolia, holesky, hoodi, minimal, and not a readable config file (" +
-                           std::strerror(errno) + ")");
+    const int open_error = errno;  // before building the message, whose allocations may set errno
+    return std::unexpected("unknown network '" + path + "': not one of " + builtin_network_list() +
+                           ", and not a readable config file (" + std::strerror(open_error) + ")");
   }
   std::ostringstream text;
   text << in.rdbuf();

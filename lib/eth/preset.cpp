@@ -1,5 +1,7 @@
-// The two consensus presets (ethereum/consensus-specs presets/{mainnet,minimal}/*.yaml). Only the values that change
-// the shape of a signed container are here.
+// The consensus presets: ethereum/consensus-specs presets/{mainnet,minimal}/*.yaml and Gnosis Chain's
+// gnosischain/specs consensus/preset/gnosis/*.yaml. Only the values that change the shape of a signed container or
+// the slot -> epoch mapping are here.
+#include <array>
 #include <cachet/eth/network.hpp>
 
 namespace cachet::eth {
@@ -40,6 +42,39 @@ const Preset& minimal_preset() {
     return p;
   }();
   return preset;
+}
+
+const Preset& gnosis_preset() {
+  // gnosischain/specs consensus/preset/gnosis/{phase0,altair,electra}.yaml (checked 2025-09 revision; the older
+  // gnosischain/configs presets/gnosis/phase0.yaml says the same for phase0). Of the values above only phase0.yaml's
+  // SLOTS_PER_EPOCH differs from mainnet: 16. MAX_COMMITTEES_PER_SLOT 64, MAX_VALIDATORS_PER_COMMITTEE 2048, the
+  // phase0 max-operations values, altair's SYNC_COMMITTEE_SIZE 512 and electra's MAX_ATTESTER_SLASHINGS_ELECTRA 1 /
+  // MAX_ATTESTATIONS_ELECTRA 8 are mainnet's. Gnosis's other differences (BASE_REWARD_FACTOR,
+  // EPOCHS_PER_SYNC_COMMITTEE_PERIOD, capella's withdrawal sweep sizes, ...) change no container a signer hashes.
+  static const Preset preset = [] {
+    Preset p = mainnet_preset();
+    p.name = "gnosis";
+    p.slots_per_epoch = 16;
+    return p;
+  }();
+  return preset;
+}
+
+namespace {
+using PresetOf = const Preset& (*)();
+constexpr std::array<PresetOf, 3> kPresets{mainnet_preset, minimal_preset, gnosis_preset};
+}  // namespace
+
+const Preset* find_preset(std::string_view name) {
+  for (PresetOf preset : kPresets)
+    if (preset().name == name) return &preset();
+  return nullptr;
+}
+
+std::string preset_names() {
+  std::string out;
+  for (PresetOf preset : kPresets) out += (out.empty() ? "" : ", ") + preset().name;
+  return out;
 }
 
 }  // namespace cachet::eth

@@ -3,12 +3,14 @@
 // verified with blst; then the error cases a client can cause.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cachet/crypto/bls.hpp>
 #include <cachet/util/bytes.hpp>
 #include <csignal>
 #include <memory>
 #include <sstream>
+#include <string>
 #include <thread>
 
 #include "support/fixtures.hpp"
@@ -80,19 +82,78 @@ void check_reference_vectors(std::uint16_t port, const std::filesystem::path& fi
   EXPECT_EQ(per_type.size(), 13u) << "every request type must be covered";
 }
 
+// A signer started with `args`, the four interop keys and no slashing protection checks every vector of `file`.
+void check_reference_vectors_on(std::vector<std::string> args, const std::filesystem::path& file) {
+  TempDir dir;
+  auto [k, p] = write_keystores(dir.path(), interop_keys(4));
+  args.insert(args.end(), {"--keystores-path", k.string(), "--keystores-passwords-path", p.string(),
+                           "--slashing-protection-enabled=false"});
+  SignerProcess signer(args);
+  ASSERT_TRUE(signer.ready()) << signer.log();
+  check_reference_vectors(signer.port(), file, 100);
+}
+
 }  // namespace
 
 TEST_F(SignApi, ReferenceVectorsMinimal) {
   check_reference_vectors(signer_->port(), kReference / "vectors_minimal.json", 100);
 }
 
-TEST(SignApiMainnet, ReferenceVectorsMainnet) {
+// Mainnet is the default network.
+TEST(SignApiMainnet, ReferenceVectorsMainnet) { check_reference_vectors_on({}, kReference / "vectors_mainnet.json"); }
+
+// Gnosis Chain: 16 slots an epoch (the gnosis preset), so a request's slot picks its fork version by slot / 16; the
+// reference vectors put fork epochs at the boundaries where slot / 16 and slot / 32 disagree.
+TEST(SignApiGnosis, ReferenceVectorsGnosis) {
+  check_reference_vectors_on({"--network", "gnosis"}, kReference / "vectors_gnosis.json");
+}
+
+namespace {
+
+std::uint64_t u64_field(const json::value& v) { return std::stoull(std::string(v.as_string())); }
+
+// A BLOCK_V2 vector whose fork version depends on the epoch length: its slot's epoch falls on different sides of
+// fork_info.fork.epoch with 16 and with 32 slots an epoch, and the two versions differ.
+bool block_depends_on_slots_per_epoch(const json::value& request) {
+  if (request.at("type") != "BLOCK_V2" || !request.at("beacon_block").as_object().contains("block_header"))
+    return false;
+  const auto& fork = request.at("fork_info").at("fork");
+  const std::uint64_t slot = u64_field(request.at("beacon_block").at("block_header").at("slot"));
+  const std::uint64_t fork_epoch = u64_field(fork.at("epoch"));
+  return fork.at("previous_version") != fork.at("current_version") &&
+         (slot / 16 < fork_epoch) != (slot / 32 < fork_epoch);
+}
+
+}  // namespace
+
+// With slashing protection on, the gnosis slot -> epoch mapping reaches it (the start-up line says so), a gnosis block
+// whose fork version depends on 16 slots an epoch signs to the reference's signature, and another block at its slot
+// is refused. (One protected vector only: the database is bound to one genesis validators root, the vectors' are
+// random.)
+TEST(SignApiGnosis, ProtectedSignerSignsAGnosisBlock) {
   TempDir dir;
   auto [k, p] = write_keystores(dir.path(), interop_keys(4));
-  SignerProcess signer({"--keystores-path", k.string(), "--keystores-passwords-path", p.string(),
-                        "--slashing-protection-enabled=false"});
+  SignerProcess signer({"--network", "gnosis", "--data-dir", (dir.path() / "data").string(), "--keystores-path",
+                        k.string(), "--keystores-passwords-path", p.string()});
   ASSERT_TRUE(signer.ready()) << signer.log();
-  check_reference_vectors(signer.port(), kReference / "vectors_mainnet.json", 100);
+  EXPECT_NE(signer.log().find("pruning keeps 256 epochs of 16 slots"), std::string::npos) << signer.log();
+
+  const auto vectors = read_json(kReference / "vectors_gnosis.json");
+  const auto& all = vectors.as_array();
+  const auto v =
+      std::ranges::find_if(all, [](const json::value& x) { return block_depends_on_slots_per_epoch(x.at("request")); });
+  ASSERT_NE(v, all.end());
+  const std::string path = "/api/v1/eth2/sign/" + std::string(v->at("pubkey").as_string());
+  json::value request = v->at("request");
+  HttpClient client(signer.port());
+  for (int i = 0; i < 2; ++i) {  // the second time an identical re-sign
+    auto res = client.post(path, json::serialize(request));
+    ASSERT_EQ(res.status, 200u) << res.body;
+    EXPECT_EQ(json::parse(res.body).at("signature"), v->at("signature")) << json::serialize(request);
+  }
+  request.at("beacon_block").at("block_header").as_object()["body_root"] = "0x" + std::string(64, 'e');
+  auto other = client.post(path, json::serialize(request));
+  EXPECT_EQ(other.status, 412u) << other.body;
 }
 
 TEST_F(SignApi, SignatureVerifiesAndTextPlainOnRequest) {
@@ -251,6 +312,18 @@ TEST(SignerCli, BadFlagValuesExitNonZeroWithOneLine) {
     EXPECT_NE(r.exit_code, 0) << args[0];
     EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << args[0] << ": " << r.output;
   }
+}
+
+// --help and the unknown-network error name every built-in network (both come from one list in lib/eth).
+TEST(SignerCli, HelpAndUnknownNetworkListEveryNetwork) {
+  const std::string all = "mainnet, sepolia, holesky, hoodi, gnosis, chiado, minimal";
+  auto help = run_cachet({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.output.find(all + ", or a consensus config.yaml"), std::string::npos) << help.output;
+  auto unknown = run_cachet({"--network", "xdai"});
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.output.find("unknown network 'xdai': not one of " + all + ","), std::string::npos)
+      << unknown.output;
 }
 
 TEST(SignerCli, RefusesToStartWithoutASlashingDatabase) {

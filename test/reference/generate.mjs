@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Generates random, valid Web3Signer sign requests with the signing root and BLS signature a correct signer returns.
 //
-//   node generate.mjs --preset minimal|mainnet [--count N] [--seed S] [--out FILE] [--types T1,T2] [--quiet]
+//   node generate.mjs --preset minimal|mainnet|gnosis [--count N] [--seed S] [--out FILE] [--types T1,T2] [--quiet]
 //
 // Output: a JSON array of {pubkey, request, signing_root, signature, object_root, domain}; `request` is the exact
 // body for POST /api/v1/eth2/sign/{pubkey}. Vectors cycle through every (type, fork) combination (see COMBOS), so
@@ -64,7 +64,7 @@ function parseArgs(argv) {
     else if (k === "--types") a.types = v().split(",");
     else if (k === "--quiet") a.quiet = true;
     else if (k === "--help" || k === "-h") {
-      console.log("node generate.mjs --preset minimal|mainnet [--count N] [--seed S] [--out FILE] [--types T1,T2] [--quiet]");
+      console.log("node generate.mjs --preset minimal|mainnet|gnosis [--count N] [--seed S] [--out FILE] [--types T1,T2] [--quiet]");
       process.exit(0);
     } else throw new Error(`unknown argument ${k}`);
   }

@@ -123,8 +123,13 @@ export const ZERO_ROOT = "0x" + "00".repeat(32);
 // ---------------------------------------------------------------------------------------------- loader
 let loaded = null;
 
+// Each preset is signed for one Cachet built-in network: minimal -> --network minimal, mainnet -> --network mainnet,
+// gnosis -> --network gnosis (lodestar's own "gnosis" preset and its gnosisChainConfig, a copy of
+// gnosischain/configs mainnet/config.yaml).
+export const PRESETS = ["minimal", "mainnet", "gnosis"];
+
 export async function loadReference(preset) {
-  if (preset !== "minimal" && preset !== "mainnet") throw new Error(`preset must be minimal|mainnet, got ${preset}`);
+  if (!PRESETS.includes(preset)) throw new Error(`preset must be ${PRESETS.join("|")}, got ${preset}`);
   if (loaded) {
     if (loaded.preset !== preset) throw new Error(`lodestar already loaded with preset ${loaded.preset}; use a new process`);
     return loaded;
@@ -134,12 +139,13 @@ export async function loadReference(preset) {
   if (params.ACTIVE_PRESET !== preset) throw new Error(`@lodestar/params loaded preset ${params.ACTIVE_PRESET}, wanted ${preset}`);
   const { ssz } = await import("@lodestar/types");
   const { mainnetChainConfig, minimalChainConfig } = await import("@lodestar/config/configs");
-  const chainConfig = preset === "minimal" ? minimalChainConfig : mainnetChainConfig;
+  const { gnosisChainConfig } = await import("@lodestar/config/networks");
+  const chainConfig = { minimal: minimalChainConfig, mainnet: mainnetChainConfig, gnosis: gnosisChainConfig }[preset];
 
   const versions = {};
   for (const f of FORKS) versions[f] = toHex(chainConfig[`${CONFIG_PREFIX[f]}_FORK_VERSION`]);
   const network = {
-    name: preset, // Cachet: --network minimal | --network mainnet
+    name: preset, // Cachet: --network minimal | mainnet | gnosis
     preset,
     slotsPerEpoch: BigInt(params.SLOTS_PER_EPOCH),
     genesisForkVersion: versions.PHASE0,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Proves the reference implementation against published data before anyone trusts its vectors.
 //
-//   node selfcheck.mjs                 # both presets (each in its own process: lodestar's preset is per process)
+//   node selfcheck.mjs                 # every preset (each in its own process: lodestar's preset is per process)
 //   node selfcheck.mjs --preset minimal
 //
 // Checks: official BLS sign vectors (POP ciphersuite); keys.json; network fork versions; every published sign.yaml
@@ -19,6 +19,7 @@ import {
   FORKS,
   HERE,
   SHARED_SPECS,
+  PRESETS,
   ZERO_ROOT,
   bigintify,
   blsPubkey,
@@ -31,14 +32,25 @@ import {
 } from "./lib.mjs";
 
 // The seeds the committed sample files were generated with (see README.md).
-export const SAMPLE_SEED = { minimal: "cachet-minimal-v1", mainnet: "cachet-mainnet-v1" };
+export const SAMPLE_SEED = { minimal: "cachet-minimal-v1", mainnet: "cachet-mainnet-v1", gnosis: "cachet-gnosis-v1" };
 
-// consensus-specs configs/{minimal,mainnet}.yaml — what Cachet's --network minimal / --network mainnet must use.
+// consensus-specs configs/{minimal,mainnet}.yaml and gnosischain/configs mainnet/config.yaml — what Cachet's
+// --network minimal / mainnet / gnosis must use.
 const EXPECTED_VERSIONS = {
   minimal: ["0x00000001", "0x01000001", "0x02000001", "0x03000001", "0x04000001", "0x05000001", "0x06000001"],
   mainnet: ["0x00000000", "0x01000000", "0x02000000", "0x03000000", "0x04000000", "0x05000000", "0x06000000"],
+  gnosis: ["0x00000064", "0x01000064", "0x02000064", "0x03000064", "0x04000064", "0x05000064", "0x06000064"],
 };
-const EXPECTED_SLOTS_PER_EPOCH = { minimal: 8n, mainnet: 32n };
+const EXPECTED_SLOTS_PER_EPOCH = { minimal: 8n, mainnet: 32n, gnosis: 16n };
+// The preset values that size signed containers, as published: consensus-specs presets/{minimal,mainnet} and
+// gnosischain/specs consensus/preset/gnosis (phase0.yaml, altair.yaml). SYNC_COMMITTEE_SUBNET_COUNT is a constant.
+const EXPECTED_SIZES = {
+  minimal: { MAX_VALIDATORS_PER_COMMITTEE: 2048, MAX_COMMITTEES_PER_SLOT: 4, SYNC_COMMITTEE_SIZE: 32, SYNC_COMMITTEE_SUBNET_COUNT: 4 },
+  mainnet: { MAX_VALIDATORS_PER_COMMITTEE: 2048, MAX_COMMITTEES_PER_SLOT: 64, SYNC_COMMITTEE_SIZE: 512, SYNC_COMMITTEE_SUBNET_COUNT: 4 },
+  gnosis: { MAX_VALIDATORS_PER_COMMITTEE: 2048, MAX_COMMITTEES_PER_SLOT: 64, SYNC_COMMITTEE_SIZE: 512, SYNC_COMMITTEE_SUBNET_COUNT: 4 },
+};
+// Published sign.yaml examples and consensus-spec-tests ssz_static samples exist for these presets only.
+const HAS_PUBLISHED_EXAMPLES = new Set(["minimal", "mainnet"]);
 
 let passed = 0;
 let failed = 0;
@@ -71,8 +83,9 @@ async function runPreset(preset) {
   }
 
   // --- network constants
-  check(`${preset}: fork versions match consensus-specs ${preset} config`, JSON.stringify(FORKS.map((f) => network.versions[f])) === JSON.stringify(EXPECTED_VERSIONS[preset]), JSON.stringify(network.versions));
+  check(`${preset}: fork versions match the published ${preset} config`, JSON.stringify(FORKS.map((f) => network.versions[f])) === JSON.stringify(EXPECTED_VERSIONS[preset]), JSON.stringify(network.versions));
   check(`${preset}: SLOTS_PER_EPOCH`, network.slotsPerEpoch === EXPECTED_SLOTS_PER_EPOCH[preset], String(network.slotsPerEpoch));
+  for (const [k, want] of Object.entries(EXPECTED_SIZES[preset])) check(`${preset}: ${k}`, network.params[k] === want, String(network.params[k]));
 
   if (preset === "minimal") {
     // --- BLS (preset independent, run once)
@@ -104,7 +117,7 @@ async function runPreset(preset) {
   }
 
   // --- published sign.yaml examples
-  const ex = readJson(join(sv, `spec_examples_${preset}.json`));
+  const ex = HAS_PUBLISHED_EXAMPLES.has(preset) ? readJson(join(sv, `spec_examples_${preset}.json`)) : { keys: {}, vectors: [] };
   const exKeys = ex.keys;
   for (const v of ex.vectors) {
     const name = `${preset}: ${v.source_spec} ${v.example_name}`;
@@ -230,7 +243,7 @@ if (pi >= 0) {
   else console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 } else {
-  for (const preset of ["minimal", "mainnet"]) {
+  for (const preset of PRESETS) {
     let out;
     try {
       out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), "--preset", preset, "--child", ...(verbose ? ["--verbose"] : [])], {

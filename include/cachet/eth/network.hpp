@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <expected>
 #include <limits>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,9 +18,10 @@ enum class Fork { Phase0, Altair, Bellatrix, Capella, Deneb, Electra, Fulu };
 /// The consensus-specs name: "phase0", "altair", ..., "fulu".
 std::string_view to_string(Fork fork);
 
-/// The preset values that change the shape of signed containers (consensus-specs presets/{mainnet,minimal}).
+/// The preset values that change the shape of signed containers (consensus-specs presets/{mainnet,minimal},
+/// gnosischain/specs consensus/preset/gnosis).
 struct Preset {
-  std::string name;  // "mainnet" | "minimal"
+  std::string name;  // "mainnet" | "minimal" | "gnosis"
   std::uint64_t slots_per_epoch = 32;
   std::uint64_t max_validators_per_committee = 2048;  // phase0 attestation aggregation_bits limit
   std::uint64_t max_committees_per_slot = 64;         // Electra committee_bits length
@@ -32,6 +34,11 @@ struct Preset {
 };
 const Preset& mainnet_preset();
 const Preset& minimal_preset();
+const Preset& gnosis_preset();
+/// The preset a config.yaml's PRESET_BASE names, or nullptr.
+const Preset* find_preset(std::string_view name);
+/// "mainnet, minimal, gnosis": the PRESET_BASE values find_preset knows, for messages.
+std::string preset_names();
 
 struct ForkSchedule {
   Fork fork;
@@ -51,8 +58,14 @@ struct NetworkConfig {
   const ForkSchedule* fork_of_version(const Bytes4& version) const;
 };
 
-/// Built-in networks: mainnet, sepolia, holesky, hoodi, minimal (the consensus-specs minimal config).
-/// Anything else is read as a path to a consensus `config.yaml` (PRESET_BASE selects the preset).
+/// The built-in network names, in the order --help and error messages list them: mainnet, sepolia, holesky, hoodi,
+/// gnosis, chiado, minimal (the consensus-specs minimal config).
+std::span<const std::string_view> builtin_network_names();
+/// builtin_network_names() joined by ", ", for --help and error messages.
+std::string builtin_network_list();
+
+/// A built-in network by name (see builtin_network_names()). Anything else is read as a path to a consensus
+/// `config.yaml` (PRESET_BASE selects the preset).
 std::expected<NetworkConfig, std::string> load_network(std::string_view name_or_path);
 
 }  // namespace cachet::eth

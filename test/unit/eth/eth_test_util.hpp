@@ -36,7 +36,7 @@ inline std::string hex(std::span<const std::uint8_t> bytes) { return to_hex(byte
 inline const NetworkConfig& network(std::string_view name) {
   static const std::map<std::string, NetworkConfig, std::less<>> networks = [] {
     std::map<std::string, NetworkConfig, std::less<>> all;
-    for (const char* n : {"mainnet", "sepolia", "holesky", "hoodi", "minimal"}) all.emplace(n, *load_network(n));
+    for (std::string_view n : builtin_network_names()) all.emplace(n, *load_network(n));
     return all;
   }();
   return networks.find(name)->second;

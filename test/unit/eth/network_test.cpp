@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "../../../lib/eth/config_file.hpp"
 #include "eth_test_util.hpp"
@@ -18,8 +19,15 @@ void expect_fork(const NetworkConfig& n, Fork fork, Bytes4 version, std::uint64_
   EXPECT_EQ(f->epoch, epoch) << n.name << " " << to_string(fork);
 }
 
+TEST(Network, BuiltinNames) {
+  const std::vector<std::string_view> names(builtin_network_names().begin(), builtin_network_names().end());
+  EXPECT_EQ(names,
+            (std::vector<std::string_view>{"mainnet", "sepolia", "holesky", "hoodi", "gnosis", "chiado", "minimal"}));
+  EXPECT_EQ(builtin_network_list(), "mainnet, sepolia, holesky, hoodi, gnosis, chiado, minimal");
+}
+
 TEST(Network, EveryBuiltinLoadsWithAllForksInOrder) {
-  for (const char* name : {"mainnet", "sepolia", "holesky", "hoodi", "minimal"}) {
+  for (std::string_view name : builtin_network_names()) {
     auto n = load_network(name);
     ASSERT_TRUE(n) << name << ": " << n.error();
     EXPECT_EQ(n->name, name);
@@ -32,7 +40,10 @@ TEST(Network, EveryBuiltinLoadsWithAllForksInOrder) {
     }
     EXPECT_EQ(n->forks[0].version, n->genesis_fork_version);
     EXPECT_EQ(n->forks[0].epoch, 0u);
-    EXPECT_EQ(n->preset.name, std::string_view(name) == "minimal" ? "minimal" : "mainnet");
+    const std::string_view preset = name == "minimal"                      ? "minimal"
+                                    : name == "gnosis" || name == "chiado" ? "gnosis"
+                                                                           : "mainnet";
+    EXPECT_EQ(n->preset.name, preset) << name;
   }
 }
 
@@ -74,6 +85,40 @@ TEST(Network, MinimalConfigAndPreset) {
   EXPECT_EQ(n.preset.sync_committee_size, 32u);
   EXPECT_EQ(n.preset.max_committees_per_slot, 4u);
   EXPECT_EQ(n.preset.max_validators_per_committee, 2048u);
+}
+
+// gnosischain/configs mainnet/config.yaml and chiado/config.yaml; SLOTS_PER_EPOCH 16 from the gnosis preset
+// (gnosischain/specs consensus/preset/gnosis/phase0.yaml). Every container size is mainnet's.
+TEST(Network, GnosisAndChiado) {
+  const auto gnosis = *load_network("gnosis");
+  expect_fork(gnosis, Fork::Phase0, v(0, 0, 0, 0x64), 0);
+  expect_fork(gnosis, Fork::Altair, v(1, 0, 0, 0x64), 512);
+  expect_fork(gnosis, Fork::Bellatrix, v(2, 0, 0, 0x64), 385536);
+  expect_fork(gnosis, Fork::Capella, v(3, 0, 0, 0x64), 648704);
+  expect_fork(gnosis, Fork::Deneb, v(4, 0, 0, 0x64), 889856);
+  expect_fork(gnosis, Fork::Electra, v(5, 0, 0, 0x64), 1337856);
+  expect_fork(gnosis, Fork::Fulu, v(6, 0, 0, 0x64), 1714688);
+  EXPECT_EQ(gnosis.genesis_fork_version, v(0, 0, 0, 0x64));
+
+  const auto chiado = *load_network("chiado");
+  expect_fork(chiado, Fork::Phase0, v(0, 0, 0, 0x6f), 0);
+  expect_fork(chiado, Fork::Altair, v(1, 0, 0, 0x6f), 90);
+  expect_fork(chiado, Fork::Bellatrix, v(2, 0, 0, 0x6f), 180);
+  expect_fork(chiado, Fork::Capella, v(3, 0, 0, 0x6f), 244224);
+  expect_fork(chiado, Fork::Deneb, v(4, 0, 0, 0x6f), 516608);
+  expect_fork(chiado, Fork::Electra, v(5, 0, 0, 0x6f), 948224);
+  expect_fork(chiado, Fork::Fulu, v(6, 0, 0, 0x6f), 1353216);
+
+  for (const auto* n : {&gnosis, &chiado}) {
+    EXPECT_EQ(n->preset.name, "gnosis");
+    EXPECT_EQ(n->preset.slots_per_epoch, 16u) << n->name;
+    const Preset& m = mainnet_preset();
+    EXPECT_EQ(n->preset.max_validators_per_committee, m.max_validators_per_committee);
+    EXPECT_EQ(n->preset.max_committees_per_slot, m.max_committees_per_slot);
+    EXPECT_EQ(n->preset.sync_committee_size, m.sync_committee_size);
+    EXPECT_EQ(n->preset.max_attestations, m.max_attestations);
+    EXPECT_EQ(n->preset.max_attestations_electra, m.max_attestations_electra);
+  }
 }
 
 TEST(Network, ForkOfVersion) {
@@ -127,6 +172,22 @@ EMPTY_LIST: []
   EXPECT_EQ(n->find(Fork::Deneb), nullptr);
 }
 
+// The head of gnosischain/configs chiado/config.yaml as published (quoted PRESET_BASE, trailing comments).
+TEST_F(ConfigFile, PresetBaseGnosis) {
+  auto n = load_network(write(R"(PRESET_BASE: 'gnosis'
+CONFIG_NAME: 'chiado'
+GENESIS_FORK_VERSION: 0x0000006f
+ALTAIR_FORK_VERSION: 0x0100006f
+ALTAIR_FORK_EPOCH: 90 # Mon Oct 10 2022 12:00:00 GMT+0000
+BELLATRIX_FORK_VERSION: 0x0200006f
+BELLATRIX_FORK_EPOCH: 180 # Mon Oct 10 2022 14:00:00 GMT+0000
+)"));
+  ASSERT_TRUE(n) << n.error();
+  EXPECT_EQ(n->preset.name, "gnosis");
+  EXPECT_EQ(n->preset.slots_per_epoch, 16u);
+  expect_fork(*n, Fork::Bellatrix, v(2, 0, 0, 0x6f), 180);
+}
+
 TEST_F(ConfigFile, PresetBaseDefaultsToMainnet) {
   auto n = load_network(write("GENESIS_FORK_VERSION: 0x00000000\n"));
   ASSERT_TRUE(n) << n.error();
@@ -146,7 +207,8 @@ TEST_F(ConfigFile, ErrorsNameTheKeyAndLine) {
       {"GENESIS_FORK_VERSION: 0x00000000\nALTAIR_FORK_EPOCH: -1\n", ":2: ALTAIR_FORK_EPOCH: expected a decimal epoch"},
       {"GENESIS_FORK_VERSION: 0x00000000\nALTAIR_FORK_EPOCH: 18446744073709551616\n",
        "ALTAIR_FORK_EPOCH: expected a decimal epoch"},
-      {"PRESET_BASE: gnosis\nGENESIS_FORK_VERSION: 0x00000000\n", ":1: PRESET_BASE: expected 'mainnet' or 'minimal'"},
+      {"PRESET_BASE: xdai\nGENESIS_FORK_VERSION: 0x00000000\n",
+       ":1: PRESET_BASE: expected one of mainnet, minimal, gnosis, got 'xdai'"},
       {"ALTAIR_FORK_VERSION: 0x01000000\n", "GENESIS_FORK_VERSION: missing"},
       {"GENESIS_FORK_VERSION: 0x00000000\nGENESIS_FORK_VERSION: 0x00000001\n", ":2: GENESIS_FORK_VERSION: given twice"},
       {"GENESIS_FORK_VERSION: 0x00000000\nthis is not yaml\n", ":2: expected `KEY: value`"},
@@ -175,7 +237,7 @@ TEST(Network, UnknownNameIsAnError) {
   auto n = load_network("no-such-network");
   ASSERT_FALSE(n);
   EXPECT_NE(n.error().find("no-such-network"), std::string::npos);
-  EXPECT_NE(n.error().find("mainnet"), std::string::npos);
+  EXPECT_NE(n.error().find("not one of " + builtin_network_list() + ","), std::string::npos) << n.error();
 }
 
 }  // namespace
