@@ -7,7 +7,7 @@ preset="${1:-release}"
 
 packages=(build-essential cmake ninja-build pkg-config git ca-certificates
   libboost1.81-dev libboost-json1.81-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev
-  libcli11-dev libspdlog-dev libunistring-dev libgtest-dev libbenchmark-dev
+  libcli11-dev libtomlplusplus-dev libspdlog-dev libunistring-dev libgtest-dev libbenchmark-dev
   libsecp256k1-dev libjwt-dev libcrypto++-dev ccache)
 if [ "${CACHET_SETUP_TEST_TOOLS:-0}" = 1 ]; then
   # Test-only tools: promtool checks the metrics text, wrk drives load tests, PostgreSQL backs the shared-db tests,
