@@ -7,12 +7,13 @@ preset="${1:-release}"
 
 packages=(build-essential cmake ninja-build pkg-config git ca-certificates
   libboost1.81-dev libboost-json1.81-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev
-  libcli11-dev libspdlog-dev libunistring-dev libgtest-dev libbenchmark-dev
-  libsecp256k1-dev libjwt-dev libcrypto++-dev ccache)
+  libcli11-dev libtomlplusplus-dev libspdlog-dev libunistring-dev libgtest-dev libbenchmark-dev
+  libsecp256k1-dev libjwt-dev libcrypto++-dev ccache file)  # file: `cpack -G DEB` reads the binary's dependencies
 if [ "${CACHET_SETUP_TEST_TOOLS:-0}" = 1 ]; then
   # Test-only tools: promtool checks the metrics text, wrk drives load tests, PostgreSQL backs the shared-db tests,
-  # HAProxy balances two signers in the fail-over test, clang builds the libFuzzer targets.
-  packages+=(prometheus wrk postgresql haproxy clang libclang-rt-14-dev curl)
+  # HAProxy balances two signers in the fail-over test, clang builds the libFuzzer targets, lintian and
+  # systemd-analyze check the Debian package (whose postinst needs adduser).
+  packages+=(prometheus wrk postgresql haproxy clang libclang-rt-14-dev curl lintian systemd adduser)
 fi
 missing=()
 for p in "${packages[@]}"; do

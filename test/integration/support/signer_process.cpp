@@ -45,13 +45,24 @@ TempDir::~TempDir() {
 }
 
 namespace {
-pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log) {
+pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log, const Environment& env = {}) {
   std::vector<char*> argv;
   std::string binary = CACHET_BINARY;
   argv.push_back(binary.data());
   std::vector<std::string> copy = args;
   for (auto& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // The child's environment is made here: between fork and exec only async-signal-safe calls are allowed.
+  std::vector<std::string> variables;
+  for (char** e = environ; *e; ++e) {
+    const std::string_view entry(*e);
+    if (std::ranges::none_of(env, [&](const auto& v) { return entry.starts_with(v.first + "="); }))
+      variables.emplace_back(entry);
+  }
+  for (const auto& [name, value] : env) variables.push_back(name + "=" + value);
+  std::vector<char*> envp;
+  for (auto& v : variables) envp.push_back(v.data());
+  envp.push_back(nullptr);
   const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
@@ -62,7 +73,7 @@ pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& l
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ::dup2(fd, 1);
     ::dup2(fd, 2);
-    ::execv(binary.c_str(), argv.data());
+    ::execve(binary.c_str(), argv.data(), envp.data());
     ::_exit(127);
   }
   return pid;
@@ -103,7 +114,16 @@ SignerProcess::SignerProcess(std::vector<std::string> args, bool wait_ready) {
   }
   log_path_ = log_dir_.path() / "signer.log";
   pid_ = spawn(args, log_path_);
-  if (!wait_ready) return;
+  if (wait_ready) await_ready();
+}
+
+SignerProcess::SignerProcess(std::vector<std::string> args, const Environment& env, std::uint16_t port) : port_(port) {
+  log_path_ = log_dir_.path() / "signer.log";
+  pid_ = spawn(args, log_path_, env);
+  await_ready();
+}
+
+void SignerProcess::await_ready() {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
@@ -143,10 +163,10 @@ int SignerProcess::stop(int signal, int timeout_ms) {
   return code;
 }
 
-RunResult run_cachet(const std::vector<std::string>& args) {
+RunResult run_cachet(const std::vector<std::string>& args, const Environment& env) {
   TempDir dir;
   auto log = dir.path() / "out.log";
-  pid_t pid = spawn(args, log);
+  pid_t pid = spawn(args, log, env);
   int code = wait_exit(pid, 60000);
   std::ifstream in(log);
   std::stringstream ss;

@@ -21,12 +21,18 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+/// Variables added to a child's environment.
+using Environment = std::vector<std::pair<std::string, std::string>>;
+
 class SignerProcess {
  public:
   /// Starts `cachet` with `args` plus --port/--metrics-port (free ones) and waits until /upcheck answers. Without
   /// --data-dir or a --slashing-protection-* flag in `args`, a fresh temporary --data-dir is added; without a
   /// --key-cache-* flag, a cheap key cache KDF.
   explicit SignerProcess(std::vector<std::string> args, bool wait_ready = true);
+  /// Starts `cachet` with exactly `args` and `env` (nothing added: its settings name the ports and the data) and
+  /// waits until /upcheck answers on `port`.
+  SignerProcess(std::vector<std::string> args, const Environment& env, std::uint16_t port);
   ~SignerProcess();
 
   std::uint16_t port() const { return port_; }
@@ -44,6 +50,7 @@ class SignerProcess {
   bool ready_ = false;
   TempDir log_dir_;
   std::filesystem::path log_path_;
+  void await_ready();
 };
 
 /// Runs `cachet args...` to completion; returns exit code and combined output.
@@ -51,6 +58,6 @@ struct RunResult {
   int exit_code;
   std::string output;
 };
-RunResult run_cachet(const std::vector<std::string>& args);
+RunResult run_cachet(const std::vector<std::string>& args, const Environment& env = {});
 
 }  // namespace cachet::test
