@@ -217,7 +217,7 @@ int run_signer(const Options& opt) {
   if (!crypto::secure_memory_locked())
     spdlog::warn(
         "secret keys could not all be locked in RAM (RLIMIT_MEMLOCK): they may reach swap; raise the limit "
-        "(systemd: LimitMEMLOCK=infinity)");
+        "(systemd: LimitMEMLOCK=64M, as the packaged unit sets)");
   server::Api api(context);
 
   server::HttpServerOptions http;

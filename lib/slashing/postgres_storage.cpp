@@ -160,6 +160,31 @@ DbResult<Rows> parse_rows(const PgRows& r) {
 
 }  // namespace
 
+namespace {
+
+// libpq also takes the password as a query parameter (postgresql://host/db?password=...): its value, up to the next
+// '&' or '#', becomes "***".
+std::string redact_password_parameter(std::string url) {
+  const auto query = url.find('?');
+  if (query == std::string::npos) return url;
+  for (std::size_t at = query + 1; at < url.size();) {
+    const auto end = url.find_first_of("&#", at);
+    const auto param_end = end == std::string::npos ? url.size() : end;
+    constexpr std::string_view kKey = "password=";
+    if (std::string_view(url).substr(at, kKey.size()) == kKey) {
+      url.replace(at + kKey.size(), param_end - at - kKey.size(), "***");
+      at += kKey.size() + 3;
+    } else {
+      at = param_end;
+    }
+    if (at < url.size() && url[at] == '#') break;
+    ++at;
+  }
+  return url;
+}
+
+}  // namespace
+
 std::string redact_database_url(std::string_view url) {
   // scheme://user:password@host...: the password is between the first ':' after "//" and the last '@' before the
   // path.
@@ -169,11 +194,10 @@ std::string redact_database_url(std::string_view url) {
   const auto authority_end = url.find_first_of("/?", authority_start);
   const auto authority = url.substr(authority_start, authority_end - authority_start);
   const auto at = authority.rfind('@');
-  if (at == std::string_view::npos) return std::string(url);
-  const auto colon = authority.substr(0, at).find(':');
-  if (colon == std::string_view::npos) return std::string(url);
-  return std::string(url.substr(0, authority_start + colon + 1)) + "***" +
-         std::string(url.substr(authority_start + at));
+  const auto colon = at == std::string_view::npos ? std::string_view::npos : authority.substr(0, at).find(':');
+  if (colon == std::string_view::npos) return redact_password_parameter(std::string(url));
+  return redact_password_parameter(std::string(url.substr(0, authority_start + colon + 1)) + "***" +
+                                   std::string(url.substr(authority_start + at)));
 }
 
 /// Statements whose results are not needed (BEGIN, the locks, inserts) wait and go out with the next statement whose

@@ -49,6 +49,12 @@ TEST(PostgresStorage, PasswordsNeverReachMessages) {
   EXPECT_EQ(slashing::redact_database_url("postgres://signer@db.lan/x"), "postgres://signer@db.lan/x");
   EXPECT_EQ(slashing::redact_database_url("postgresql://a:b:c@h/d"), "postgresql://a:***@h/d");
   EXPECT_EQ(slashing::redact_database_url("sqlite:/var/lib/cachet/x.sqlite"), "sqlite:/var/lib/cachet/x.sqlite");
+  // libpq's query-parameter form.
+  EXPECT_EQ(slashing::redact_database_url("postgresql://h/d?password=s3cret"), "postgresql://h/d?password=***");
+  EXPECT_EQ(slashing::redact_database_url("postgresql://h/d?sslmode=require&password=s3&user=u"),
+            "postgresql://h/d?sslmode=require&password=***&user=u");
+  EXPECT_EQ(slashing::redact_database_url("postgresql://u:a@h/d?password=b"), "postgresql://u:***@h/d?password=***");
+  EXPECT_EQ(slashing::redact_database_url("postgresql://h/d?xpassword=1"), "postgresql://h/d?xpassword=1");
   // A server that refuses: the error names the redacted URL only.
   const auto port = std::to_string(cachet::test::PostgresCluster().port());  // initdb'd, not started: nobody listens
   auto refused = SlashingProtection::open("postgresql://signer:s3cret@127.0.0.1:" + port + "/x");
