@@ -94,7 +94,7 @@ TEST(Observability, DashboardAndAlertRulesNameOnlyMetricsTheSignerExports) {
   ASSERT_EQ(sign(0, block_request(100, 1)), 200u);
   ASSERT_EQ(sign(0, block_request(100, 2)), 412u);  // a double proposal, refused in its own transaction
 
-  // The listeners' own refusals: a Host not allowed (both listeners) and headers over the limit.
+  // The listeners' own refusals: a Host not allowed (both listeners), headers and a body over the limits, garbage.
   RawConnection bad_host(signer.port());
   const auto forbidden = bad_host.exchange("GET /upcheck HTTP/1.1\r\nHost: evil.example\r\n\r\n");
   ASSERT_EQ(forbidden.status, 403u) << forbidden.error;
@@ -106,6 +106,13 @@ TEST(Observability, DashboardAndAlertRulesNameOnlyMetricsTheSignerExports) {
       "GET /upcheck HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + std::string(20000, 'a') + "\r\n\r\n");
   ASSERT_EQ(too_large.status, 431u) << too_large.error;
   EXPECT_EQ(too_large.headers.count("x-request-id"), 1u);
+  RawConnection big_body(signer.port());
+  const auto over_limit = big_body.exchange("POST /api/v1/eth2/sign/" + keys[0].pubkey_hex +
+                                            " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                                            "Content-Length: 2000000\r\n\r\n");
+  ASSERT_EQ(over_limit.status, 413u) << over_limit.error;
+  RawConnection garbage(signer.port());
+  ASSERT_EQ(garbage.exchange("NOT HTTP AT ALL\r\n\r\n").status, 400u);
   RawConnection metrics_bad_host(signer.metrics_port());
   ASSERT_EQ(metrics_bad_host.exchange("GET /metrics HTTP/1.1\r\nHost: evil.example\r\n\r\n").status, 403u);
 
@@ -162,6 +169,8 @@ TEST(Observability, DashboardAndAlertRulesNameOnlyMetricsTheSignerExports) {
   EXPECT_EQ(value(R"(cachet_http_listener_refusals_total{listener="api",code="431",reason="headers_too_large"})"), 1);
   EXPECT_EQ(value(R"(cachet_http_listener_refusals_total{listener="metrics",code="403",reason="host_not_allowed"})"),
             1);
+  EXPECT_EQ(value(R"(cachet_http_listener_refusals_total{listener="api",code="413",reason="body_too_large"})"), 1);
+  EXPECT_EQ(value(R"(cachet_http_listener_refusals_total{listener="api",code="400",reason="malformed"})"), 1);
   EXPECT_EQ(value(R"(cachet_http_listener_refusals_total{listener="api",code="408",reason="timeout"})"), 0);
   EXPECT_GE(value("cachet_hash_to_curve_cache_hits_total"), 2);  // the RANDAO root, twice
   // The RANDAO root and the first block's (the refused one is hashed only when its refusal comes late).
