@@ -32,6 +32,14 @@ Route route_of(std::string_view target) {
   return Route::Other;
 }
 
+// Gives an answer its request id: a header on every answer, a field in every error body (so a user can quote it
+// and an operator find the log line).
+void mark_with_request_id(Response& response, const std::string& request_id) {
+  if (static_cast<unsigned>(response.status) >= 400 && response.body.starts_with("{\"message\":"))
+    response.body.insert(1, "\"request_id\":\"" + request_id + "\",");
+  response.headers.emplace_back(std::string(kRequestIdField), request_id);
+}
+
 }  // namespace
 
 Api::Api(SignerContext& context) : context_(context), request_prefix_(0) {
@@ -39,25 +47,33 @@ Api::Api(SignerContext& context) : context_(context), request_prefix_(0) {
   RAND_bytes(reinterpret_cast<unsigned char*>(&request_prefix_), sizeof request_prefix_);
 }
 
-void Api::handle(Request&& request, Reply reply_to_client) {
+std::string Api::next_request_id() {
   char id_text[17];
   std::snprintf(id_text, sizeof id_text, "%08x%08x", request_prefix_,
                 static_cast<unsigned>(next_request_.fetch_add(1, std::memory_order_relaxed)));
-  std::string request_id(id_text, 16);
+  return std::string(id_text, 16);
+}
+
+std::string Api::on_refusal(Response& response, std::string_view reason) {
+  context_.metrics.count_listener_refusal(Listener::Api, reason);
+  auto request_id = next_request_id();
+  mark_with_request_id(response, request_id);
+  return request_id;
+}
+
+void Api::handle(Request&& request, Reply reply_to_client) {
+  std::string request_id = next_request_id();
   request.set(kRequestIdField, request_id);
 
   std::string_view target = request.target();
   if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
   const auto route = route_of(target);
-  // Every answer passes through here once: count it by route and code, and give it the request id (a header on
-  // every answer; a field in every error body, so a user can quote it and an operator find the log line).
+  // Every answer passes through here once: count it by route and code, and give it the request id.
   Reply reply = [this, route, request_id, start = std::chrono::steady_clock::now(),
                  inner = std::move(reply_to_client)](Response response) mutable {
     context_.metrics.count_http(route, static_cast<unsigned>(response.status),
                                 std::chrono::steady_clock::now() - start);
-    if (static_cast<unsigned>(response.status) >= 400 && response.body.starts_with("{\"message\":"))
-      response.body.insert(1, "\"request_id\":\"" + request_id + "\",");
-    response.headers.emplace_back(std::string(kRequestIdField), request_id);
+    mark_with_request_id(response, request_id);
     inner(std::move(response));
   };
   const auto method = request.method();

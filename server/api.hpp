@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "server/http_server.hpp"
@@ -15,8 +16,12 @@ class Api final : public RequestHandler {
  public:
   explicit Api(SignerContext& context);
   void handle(Request&& request, Reply reply) override;
+  /// Counts the listener's own refusal and gives it a request id, as every other answer has.
+  std::string on_refusal(Response& response, std::string_view reason) override;
 
  private:
+  std::string next_request_id();
+
   SignerContext& context_;
   std::atomic<std::uint64_t> next_request_{0};
   std::uint32_t request_prefix_;
@@ -29,11 +34,13 @@ inline constexpr std::string_view kRequestIdField = "X-Request-Id";
 /// The metrics listener: GET /metrics only.
 class MetricsApi final : public RequestHandler {
  public:
-  explicit MetricsApi(const Metrics& metrics) : metrics_(metrics) {}
+  explicit MetricsApi(Metrics& metrics) : metrics_(metrics) {}
   void handle(Request&& request, Reply reply) override;
+  /// Counts the listener's own refusal (a scraper with the wrong Host header, say).
+  std::string on_refusal(Response& response, std::string_view reason) override;
 
  private:
-  const Metrics& metrics_;
+  Metrics& metrics_;
 };
 
 // Handlers, one file each.

@@ -296,8 +296,9 @@ class BasicSession final : public HttpServer::Session {
     const auto& header = parser_->get();
     version_ = header.version();
     if (auto refusal = host_refusal(header)) {
-      spdlog::info("refused a request from {}: {}", peer_name(), *refusal);
-      return answer_and_close(error_response(http::status::forbidden, *refusal));
+      const auto request_id = refuse(error_response(http::status::forbidden, *refusal), "host_not_allowed");
+      spdlog::info("refused a request from {} (request_id={}): {}", peer_name(), request_id, *refusal);
+      return;
     }
     // The route's limit, for both framings: a Content-Length over it is refused now; a chunked body is cut at it.
     const std::size_t limit =
@@ -350,20 +351,32 @@ class BasicSession final : public HttpServer::Session {
       return close();
     }
     if (timed_out_ && ec == asio::error::operation_aborted) {
-      spdlog::debug("request from {} not complete within the time allowed: 408", peer_name());
-      return answer_and_close(error_response(http::status::request_timeout, "request not complete in time"));
+      const auto request_id =
+          refuse(error_response(http::status::request_timeout, "request not complete in time"), "timeout");
+      spdlog::debug("request from {} not complete within the time allowed: 408 (request_id={})", peer_name(),
+                    request_id);
+      return;
     }
     if (!http_error) return close();  // a reset or a broken TLS record mid-request: the connection is gone
     // The client sent something we will not parse, or closed its side mid-request: say why, then close (the
     // stream is out of sync). A half-closed client can still read the answer.
-    Response r = ec == http::error::body_limit ? error_response(http::status::payload_too_large,
-                                                                "request body exceeds this endpoint's size limit")
-                 : ec == http::error::header_limit
-                     ? error_response(http::status::request_header_fields_too_large, "request headers too large")
-                 : ec == http::error::partial_message
-                     ? error_response(http::status::bad_request, "the request ended before it was complete")
-                     : error_response(http::status::bad_request, "malformed HTTP request: " + ec.message());
-    answer_and_close(std::move(r));
+    if (ec == http::error::body_limit)
+      refuse(error_response(http::status::payload_too_large, "request body exceeds this endpoint's size limit"),
+             "body_too_large");
+    else if (ec == http::error::header_limit)
+      refuse(error_response(http::status::request_header_fields_too_large, "request headers too large"),
+             "headers_too_large");
+    else if (ec == http::error::partial_message)
+      refuse(error_response(http::status::bad_request, "the request ended before it was complete"), "incomplete");
+    else
+      refuse(error_response(http::status::bad_request, "malformed HTTP request: " + ec.message()), "malformed");
+  }
+
+  // A request the listener answers itself: the handler counts and marks the answer; its request id returned.
+  std::string refuse(Response response, std::string_view reason) {
+    auto request_id = handler_.on_refusal(response, reason);
+    answer_and_close(std::move(response));
+    return request_id;
   }
 
   void answer_and_close(Response response) {

@@ -37,6 +37,11 @@ class RequestHandler {
   virtual ~RequestHandler() = default;
   /// Called on an I/O thread; must not block. Answers through `reply`, possibly later and from another thread.
   virtual void handle(Request&& request, Reply reply) = 0;
+  /// The listener answers some requests itself, before handle() could see them: 403 (`host_not_allowed`), 408
+  /// (`timeout`: not complete in time), 413 (`body_too_large`), 431 (`headers_too_large`), 400 (`incomplete`: the
+  /// client closed mid-request; `malformed`). Called on an I/O thread with that answer, to count it and mark it as
+  /// handle()'s answers are; must not block. Returns the request id it gave the answer (empty: none).
+  virtual std::string on_refusal(Response& /*response*/, std::string_view /*reason*/) { return {}; }
 };
 
 class TlsContext;

@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <cachet/crypto/hashed_message_cache.hpp>
+#include <cachet/slashing/slashing_protection.hpp>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -16,6 +18,24 @@ constexpr std::array<double, 14> kLatencyBounds{0.0001, 0.00025, 0.0005, 0.00075
                                                 0.01,   0.025,   0.05,   0.1,     0.25,  0.5,    1.0};
 // Keystore decryption: pbkdf2 with c=1 is microseconds, scrypt at n=2^18 is hundreds of milliseconds.
 constexpr std::array<double, 12> kDecryptBounds{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+// A slashing-protection transaction: a SQLite commit with its fsync is about a millisecond, a PostgreSQL one a few
+// round trips; the default --slashing-protection-db-timeout-ms is 5 s.
+constexpr std::array<double, 13> kCommitBounds{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05,
+                                               0.1,    0.25,  0.5,   1,     2.5,  5};
+// Messages decided in one transaction: 1 … ProtectionService::kMaxBatch (1024).
+constexpr std::array<double, 11> kBatchBounds{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+
+// The HTTP listener's own refusals (RequestHandler::on_refusal) with their status codes; the last for anything else.
+struct ListenerRefusal {
+  std::string_view reason, code;
+};
+constexpr std::array<ListenerRefusal, 7> kListenerRefusals{{{"host_not_allowed", "403"},
+                                                            {"timeout", "408"},
+                                                            {"body_too_large", "413"},
+                                                            {"headers_too_large", "431"},
+                                                            {"incomplete", "400"},
+                                                            {"malformed", "400"},
+                                                            {"other", "other"}}};
 
 // Decision::reason_code values (slashing_protection.hpp), the last one for anything else.
 constexpr std::array<std::string_view, 8> kRefusalReasonNames{
@@ -77,14 +97,15 @@ double process_start_time() {
 
 }  // namespace
 
-Histogram::Histogram(std::span<const double> bounds) : bounds_(bounds) {}
+Histogram::Histogram(std::span<const double> bounds, double resolution) : bounds_(bounds), resolution_(resolution) {}
 
 void Histogram::observe(double seconds) {
   std::size_t i = 0;
   while (i < bounds_.size() && seconds > bounds_[i]) ++i;
   buckets_[i].fetch_add(1, std::memory_order_relaxed);  // non-cumulative here; summed when written
   count_.fetch_add(1, std::memory_order_relaxed);
-  sum_ns_.fetch_add(static_cast<std::uint64_t>(std::max(0.0, seconds) * 1e9), std::memory_order_relaxed);
+  sum_units_.fetch_add(static_cast<std::uint64_t>(std::llround(std::max(0.0, seconds) / resolution_)),
+                       std::memory_order_relaxed);
 }
 
 void Histogram::write(std::string& out, std::string_view name, std::string_view labels) const {
@@ -97,7 +118,7 @@ void Histogram::write(std::string& out, std::string_view name, std::string_view 
     sample(out, bucket_name, prefix + "le=\"" + le + "\"", std::to_string(cumulative));
   }
   sample(out, std::string(name) + "_sum", labels,
-         format_double(static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9));
+         format_double(static_cast<double>(sum_units_.load(std::memory_order_relaxed)) * resolution_));
   // The count is the +Inf bucket, so the two always agree even while observations race with this read.
   sample(out, std::string(name) + "_count", labels, std::to_string(cumulative));
 }
@@ -124,7 +145,11 @@ std::string_view to_string(SignStatus status) {
   return names[static_cast<std::size_t>(status)];
 }
 
-Metrics::Metrics() : keystore_decrypt_seconds(kDecryptBounds), start_time_seconds_(process_start_time()) {
+Metrics::Metrics()
+    : keystore_decrypt_seconds(kDecryptBounds),
+      slashing_commit_seconds(kCommitBounds),
+      slashing_batch_size(kBatchBounds, 1),
+      start_time_seconds_(process_start_time()) {
   for (auto& h : sign_duration_) h = std::make_unique<Histogram>(kLatencyBounds);
   for (auto& h : http_duration_) h = std::make_unique<Histogram>(kLatencyBounds);
 }
@@ -155,6 +180,19 @@ void Metrics::count_slashing_refusal(eth::SignType type, std::string_view reason
   std::size_t r = 0;
   while (r + 1 < kRefusalReasonNames.size() && kRefusalReasonNames[r] != reason) ++r;
   slashing_refusals_[static_cast<std::size_t>(type)][r].inc();
+}
+
+void Metrics::count_listener_refusal(Listener listener, std::string_view reason) {
+  std::size_t r = 0;
+  while (r + 1 < kListenerRefusals.size() && kListenerRefusals[r].reason != reason) ++r;
+  listener_refusals_[static_cast<std::size_t>(listener)][r].inc();
+}
+
+std::function<void(std::chrono::steady_clock::duration, std::size_t)> Metrics::slashing_commit_observer() {
+  return [this](std::chrono::steady_clock::duration took, std::size_t messages) {
+    slashing_commit_seconds.observe(took);
+    slashing_batch_size.observe(static_cast<double>(messages));
+  };
 }
 
 void Metrics::register_commit_boost_modules(const std::vector<std::string>& modules) {
@@ -207,6 +245,25 @@ std::string Metrics::render() const {
     }
   }
 
+  if (slashing_) {
+    header(out, "cachet_slashing_protection_database_up", "gauge",
+           "1 while the slashing protection database answers, 0 while sign requests for blocks and attestations get "
+           "503.");
+    sample(out, "cachet_slashing_protection_database_up", "", slashing_->healthy() ? "1" : "0");
+  }
+  header(out, "cachet_slashing_protection_commit_duration_seconds", "histogram",
+         "Time of one slashing protection decision transaction, from begin to commit (reruns included).");
+  slashing_commit_seconds.write(out, "cachet_slashing_protection_commit_duration_seconds", "");
+  header(out, "cachet_slashing_protection_batch_size", "histogram",
+         "Blocks and attestations decided in one slashing protection transaction.");
+  slashing_batch_size.write(out, "cachet_slashing_protection_batch_size", "");
+
+  header(out, "cachet_hash_to_curve_cache_hits_total", "counter",
+         "Signing roots whose hash to G2 came from the cache (another request hashed the same root recently).");
+  sample(out, "cachet_hash_to_curve_cache_hits_total", "", std::to_string(hash_cache_ ? hash_cache_->hits() : 0));
+  header(out, "cachet_hash_to_curve_cache_misses_total", "counter", "Signing roots hashed to G2 by this request.");
+  sample(out, "cachet_hash_to_curve_cache_misses_total", "", std::to_string(hash_cache_ ? hash_cache_->misses() : 0));
+
   if (!commit_boost_.empty()) {
     header(out, "cachet_commit_boost_requests_total", "counter",
            "Authenticated Commit-Boost signer API requests, by module, route and outcome.");
@@ -245,6 +302,18 @@ std::string Metrics::render() const {
       sample(out, "cachet_http_requests_total",
              "route=\"" + std::string(to_string(static_cast<Route>(r))) + "\",code=\"" + code + "\"",
              std::to_string(n));
+    }
+  }
+
+  header(out, "cachet_http_listener_refusals_total", "counter",
+         "Requests the HTTP listener answered itself before routing, by listener, status code and reason.");
+  for (std::size_t l = 0; l < listener_refusals_.size(); ++l) {
+    for (std::size_t r = 0; r < kListenerRefusals.size(); ++r) {
+      sample(out, "cachet_http_listener_refusals_total",
+             std::string("listener=\"") + (l == 0 ? "api" : "metrics") + "\",code=\"" +
+                 std::string(kListenerRefusals[r].code) + "\",reason=\"" + std::string(kListenerRefusals[r].reason) +
+                 "\"",
+             std::to_string(listener_refusals_[l][r].value()));
     }
   }
 

@@ -9,11 +9,19 @@
 #include <cachet/signing/signing_service.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace cachet::crypto {
+class HashedMessageCache;
+}
+namespace cachet::slashing {
+class SlashingProtection;
+}
 
 namespace cachet::server {
 
@@ -36,10 +44,11 @@ class Gauge {
   std::atomic<std::int64_t> value_{0};
 };
 
-/// Cumulative histogram over fixed upper bounds (seconds); the sum is kept in nanoseconds.
+/// Cumulative histogram over fixed upper bounds; the sum is kept in whole multiples of `resolution` (nanoseconds
+/// for durations in seconds, 1 for counts).
 class Histogram {
  public:
-  explicit Histogram(std::span<const double> bounds);
+  explicit Histogram(std::span<const double> bounds, double resolution = 1e-9);
   void observe(double seconds);
   void observe(std::chrono::steady_clock::duration d) { observe(std::chrono::duration<double>(d).count()); }
   /// Appends `name_bucket`, `name_sum` and `name_count` lines with `labels` (already formatted, may be empty).
@@ -51,7 +60,8 @@ class Histogram {
   std::span<const double> bounds_;
   std::array<std::atomic<std::uint64_t>, kMaxBuckets> buckets_{};
   std::atomic<std::uint64_t> count_{0};
-  std::atomic<std::uint64_t> sum_ns_{0};
+  double resolution_;
+  std::atomic<std::uint64_t> sum_units_{0};
 };
 
 /// Routes of the HTTP API, as the `route` label.
@@ -76,6 +86,9 @@ using signing::SignStatus;  // the signing service's outcomes label the metric
 inline constexpr std::size_t kSignStatusCount = 5;
 std::string_view to_string(SignStatus status);
 
+/// The two HTTP listeners, as the `listener` label.
+enum class Listener { Api, Metrics };
+
 class Metrics {
  public:
   Metrics();
@@ -85,10 +98,21 @@ class Metrics {
   void count_http(Route route, unsigned status_code, std::chrono::steady_clock::duration elapsed);
   /// A 412 from slashing protection; `reason` is a Decision::reason_code.
   void count_slashing_refusal(eth::SignType type, std::string_view reason);
+  /// A request the HTTP listener answered itself; `reason` as RequestHandler::on_refusal says.
+  void count_listener_refusal(Listener listener, std::string_view reason);
+
+  /// For slashing::Options::on_batch_committed: observes each decision transaction's duration and batch size.
+  std::function<void(std::chrono::steady_clock::duration, std::size_t)> slashing_commit_observer();
+  /// Read at each scrape, once set before serving (they must outlive the metrics listener): the database's health
+  /// (null: slashing protection is off, no series), and the hash-to-curve cache's hits and misses.
+  void watch(const slashing::SlashingProtection* protection) { slashing_ = protection; }
+  void watch(const crypto::HashedMessageCache& cache) { hash_cache_ = &cache; }
 
   Counter key_load_failures;
   Counter shed_requests;
   Histogram keystore_decrypt_seconds;
+  Histogram slashing_commit_seconds;
+  Histogram slashing_batch_size;
   std::array<Gauge, 2> keys_loaded;  // by source: external, managed
 
   /// Commit-Boost: the modules of the secrets file, once at start-up before serving (their series exist from then).
@@ -114,6 +138,10 @@ class Metrics {
   static constexpr std::size_t kRefusalReasons = 8;
   std::array<std::array<Counter, kRefusalReasons>, eth::kSignTypeCount> slashing_refusals_;
   std::array<std::unique_ptr<Histogram>, kRouteCount> http_duration_;
+  static constexpr std::size_t kListenerRefusalReasons = 7;
+  std::array<std::array<Counter, kListenerRefusalReasons>, 2> listener_refusals_;  // [api, metrics][reason]
+  const slashing::SlashingProtection* slashing_ = nullptr;
+  const crypto::HashedMessageCache* hash_cache_ = nullptr;
   double start_time_seconds_;
 };
 

@@ -16,6 +16,11 @@ void MetricsApi::handle(Request&& request, Reply reply) {
   reply(std::move(r));
 }
 
+std::string MetricsApi::on_refusal(Response&, std::string_view reason) {
+  metrics_.count_listener_refusal(Listener::Metrics, reason);
+  return {};
+}
+
 Response handle_upcheck() { return text_response(http::status::ok, "OK"); }
 
 Response handle_public_keys(const SignerContext& context) {

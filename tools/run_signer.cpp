@@ -177,7 +177,8 @@ int run_signer(const Options& opt) {
       return fail(
           "slashing protection needs --data-dir or --slashing-protection-db-url "
           "(--slashing-protection-enabled=false turns it off)");
-    const auto so = slashing_options(opt, network->preset.slots_per_epoch);
+    auto so = slashing_options(opt, network->preset.slots_per_epoch);
+    so.on_batch_committed = metrics.slashing_commit_observer();
     auto opened = slashing::SlashingProtection::open(*url, so);
     if (!opened) return fail("slashing protection: " + opened.error());
     protection = std::move(*opened);
@@ -200,6 +201,8 @@ int run_signer(const Options& opt) {
   // Keystore imports decrypt on their own threads, niced so that signing keeps the CPU during a large import.
   server::WorkPool import_pool(cores, 1 << 20, 10);
   signing::SigningService signing(keys, *network, protection.get());
+  metrics.watch(signing.hashed_messages());
+  metrics.watch(protection.get());
   server::SignerContext context{keys, *network, pool, metrics, signing};
   context.key_service = &key_service;
   context.keystore_limits = limits;

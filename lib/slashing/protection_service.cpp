@@ -208,6 +208,7 @@ void ProtectionService::decide_batch(std::vector<Pending>& batch) {
   for (const auto& p : batch) messages.push_back(&p.message);
   std::optional<Bytes32> genesis, learned;
   if (genesis_known_.load(std::memory_order_acquire)) genesis = genesis_;
+  const auto started = Clock::now();
   auto decided = in_transaction<std::vector<Decision>>(true, [&](Transaction& txn) {
     learned = genesis;  // a retry starts from what is known, not from a rolled-back first use
     return decide(txn, messages, learned);
@@ -229,6 +230,7 @@ void ProtectionService::decide_batch(std::vector<Pending>& batch) {
   last_success_.store(Clock::now());
   transactions_.fetch_add(1, std::memory_order_relaxed);
   records_.fetch_add(batch.size(), std::memory_order_relaxed);
+  if (options_.on_batch_committed) options_.on_batch_committed(Clock::now() - started, batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].waiter->finish(std::move((*decided)[i]));
 }
 

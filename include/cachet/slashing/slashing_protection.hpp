@@ -59,6 +59,10 @@ struct Options {
   /// A read-only open (export while the signer runs, SQLite) takes no lock and can only export. Writers of one
   /// SQLite database exclude each other (a lock on the database file itself); PostgreSQL takes any number.
   bool read_only = false;
+  /// Called on a writer thread after each decision transaction commits: its time from the first begin to the
+  /// commit (reruns of a Retryable error included) and how many messages it decided. For metrics; it must be quick
+  /// and never block (the batch's callers wait for it). Not called for failed transactions.
+  std::function<void(std::chrono::steady_clock::duration, std::size_t)> on_batch_committed;
 };
 
 struct ImportReport {

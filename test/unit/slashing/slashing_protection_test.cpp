@@ -284,6 +284,36 @@ TEST_P(Backend, GroupCommitThroughputUnderConcurrentLoad) {
               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - alone).count() / 100);
 }
 
+TEST_P(Backend, ReportsEveryCommittedBatchToItsObserver) {
+  // What the server's commit-latency and batch-size histograms see: one call per committed transaction, the sizes
+  // adding up to every message decided in one (refusals included), each with the time it took.
+  std::atomic<std::uint64_t> batches{0}, messages{0}, zero_durations{0};
+  Options options;
+  options.on_batch_committed = [&](std::chrono::steady_clock::duration took, std::size_t size) {
+    ++batches;
+    messages += size;
+    if (took <= std::chrono::steady_clock::duration::zero()) ++zero_durations;
+  };
+  {
+    auto p = open(options);
+    ASSERT_EQ(decide(*p, block(0, 1, 1)).kind, Kind::Sign);
+    ASSERT_EQ(decide(*p, block(0, 1, 2)).kind, Kind::Refuse);  // a double proposal, decided in its transaction
+    EXPECT_EQ(batches.load(), 2u);
+    EXPECT_EQ(messages.load(), 2u);
+    std::vector<std::thread> threads;
+    for (unsigned t = 0; t < 4; ++t)
+      threads.emplace_back([&, t] {
+        for (std::uint64_t e = 1; e <= 25; ++e)
+          ASSERT_EQ(decide(*p, attestation(10 + t, e - 1, e, e)).kind, Kind::Sign);
+      });
+    for (auto& t : threads) t.join();
+  }
+  EXPECT_EQ(messages.load(), 102u);
+  EXPECT_GE(batches.load(), 3u);
+  EXPECT_LE(batches.load(), 102u);
+  EXPECT_EQ(zero_durations.load(), 0u);
+}
+
 TEST(SlashingProtection, FailsClosedWhileTheDatabaseIsLockedAndRecovers) {
   TempDir dir;
   Options options;
