@@ -1,4 +1,5 @@
 // The signer process: load keys, open the slashing database, serve the API until SIGTERM/SIGINT; SIGHUP reloads keys.
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
@@ -118,6 +119,11 @@ int run_signer(const Options& opt) {
 
   const unsigned cores = usable_cores();  // what taskset/cpusets allow, not every CPU of the machine
   const unsigned workers = opt.workers ? opt.workers : cores;
+  // glibc gives each thread that meets a locked arena an arena of its own, and memory freed in one is not reused by
+  // another: with every I/O thread making and dropping TLS connections, a flood of 1,000 of them kept 250 MB resident
+  // on two threads against 150 MB on one. One arena per four I/O threads; the per-thread caches still serve the
+  // small allocations of the signing path without the lock.
+  ::mallopt(M_ARENA_MAX, static_cast<int>(std::max(1u, workers / 4)));
 
   server::Metrics metrics;
   keys::KeyStore keys;
