@@ -11,13 +11,15 @@ cache=${CACHET_E2E_CACHE:-$HOME/.cache/cachet-e2e}
 key=$(cat "$src/package.json" "$src/yarn.lock" | sha256sum | cut -c1-16)
 dir=$cache/lodestar-$key
 bin=$dir/node_modules/.bin/lodestar
+mkdir -p "$cache"
+exec 9>"$cache/install.lock"
+flock 9  # two runs at once: the second waits for the first's install and then uses it
 if [ -f "$dir/.installed" ] && [ -x "$bin" ]; then
   echo "$bin"
   exit 0
 fi
 
 # Install into a fresh directory, then mark it complete: an interrupted install is never taken for a finished one.
-mkdir -p "$cache"
 rm -rf "$dir"
 mkdir -p "$dir"
 reg=$(npm config get registry)

@@ -146,7 +146,12 @@ if [ -s "$work/validator-errors.txt" ]; then
   head -20 "$work/validator-errors.txt"
 fi
 
-# Cachet: sign requests answered `ok` for every duty of an 8-validator minimal-preset chain past altair (each
+# Cachet: no error in its log,
+if grep -E '^[0-9T:.-]+Z (error|critical) ' "$work/cachet.log"; then
+  log "FAILED: Cachet logged errors (above)"
+  exit 1
+fi
+# and sign requests answered `ok` for every duty of an 8-validator minimal-preset chain past altair (each
 # validator is an aggregator and in the sync committee there), and none answered otherwise.
 curl -fsS "http://127.0.0.1:$metrics_port/metrics" >"$work/metrics.txt"
 python3 - "$work/metrics.txt" <<'PY'
