@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing on a Debian 12 machine (as root), fetches the npm-pinned blst sources and builds.
 # Usage: scripts/setup.sh [preset]   (default preset: release; output in build/)
+#   CACHET_SETUP_BUILD=0: configure only (scripts/test.sh builds in stages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${1:-release}"
@@ -12,8 +13,10 @@ packages=(build-essential cmake ninja-build pkg-config git ca-certificates
 if [ "${CACHET_SETUP_TEST_TOOLS:-0}" = 1 ]; then
   # Test-only tools: promtool checks the metrics text, wrk drives load tests, PostgreSQL backs the shared-db tests,
   # HAProxy balances two signers in the fail-over test, clang builds the libFuzzer targets, lintian and
-  # systemd-analyze check the Debian package (whose postinst needs adduser).
-  packages+=(prometheus wrk postgresql haproxy clang libclang-rt-14-dev curl lintian systemd adduser)
+  # systemd-analyze check the Debian package (whose postinst needs adduser), clang-format checks the formatting,
+  # python3 and curl drive the Lodestar end-to-end test.
+  packages+=(prometheus wrk postgresql haproxy clang libclang-rt-14-dev curl lintian systemd adduser clang-format
+    python3)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -38,4 +41,4 @@ fi
 
 jobs=$(nproc)
 cmake --preset "$preset" >/dev/null
-cmake --build --preset "$preset" -j "$jobs"
+if [ "${CACHET_SETUP_BUILD:-1}" = 1 ]; then cmake --build --preset "$preset" -j "$jobs"; fi

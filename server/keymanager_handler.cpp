@@ -14,33 +14,12 @@
 #include "server/api.hpp"
 #include "server/api_token.hpp"
 #include "server/commit_boost_handler.hpp"
+#include "server/keymanager_request.hpp"
 
 namespace cachet::server {
 namespace {
 
 namespace json = boost::json;
-
-std::expected<json::object, std::string> parse_body(const Request& request) {
-  json::parse_options options;
-  options.max_depth = 8;  // keystores arrive as JSON strings, so the body itself is shallow
-  boost::system::error_code ec;
-  auto body = json::parse(request.body(), ec, {}, options);
-  if (ec) return std::unexpected("request body is not valid JSON: " + ec.message());
-  if (!body.is_object()) return std::unexpected("request body must be a JSON object");
-  return std::move(body.get_object());
-}
-
-std::expected<std::vector<std::string>, std::string> string_array(const json::object& body, std::string_view key) {
-  const auto* v = body.if_contains(key);
-  if (!v) return std::unexpected(std::string(key) + ": missing");
-  if (!v->is_array()) return std::unexpected(std::string(key) + ": expected an array of strings");
-  std::vector<std::string> out;
-  for (const auto& item : v->get_array()) {
-    if (!item.is_string()) return std::unexpected(std::string(key) + ": expected an array of strings");
-    out.emplace_back(item.get_string());
-  }
-  return out;
-}
 
 std::string_view to_string(keys::ImportResult::Status s) {
   switch (s) {
@@ -88,23 +67,13 @@ struct ImportBatch {
   }
 };
 
-struct WipeStrings {
-  std::vector<std::string>& strings;
-  ~WipeStrings() {
-    for (auto& s : strings) secure_wipe(s.data(), s.size());
-  }
-};
-
 // The request body and its parse hold every password of an import: wiped when the request is done with, on every
 // path (keystores themselves are encrypted; the passwords array is what matters, but the whole body is cheap).
 struct WipeRequest {
   Request& request;
   json::object* body = nullptr;
   ~WipeRequest() {
-    if (body)
-      if (auto* passwords = body->if_contains("passwords"); passwords && passwords->is_array())
-        for (auto& p : passwords->get_array())
-          if (p.is_string()) secure_wipe(p.get_string().data(), p.get_string().size());
+    if (body) wipe_passwords(*body);
     secure_wipe(request.body().data(), request.body().size());
   }
 };
@@ -131,33 +100,21 @@ void finish_import(SignerContext& context, ImportBatch& batch) {
 }
 
 void import_keys(SignerContext& context, Request&& request, Reply reply) {
-  auto body = parse_body(request);
+  auto body = parse_keymanager_body(request.body());
   WipeRequest wipe{request, body ? &*body : nullptr};  // after `body`, so it runs before `body` is destroyed
   if (!body) return reply(error_response(http::status::bad_request, body.error()));
-  auto keystores = string_array(*body, "keystores");
-  if (!keystores) return reply(error_response(http::status::bad_request, keystores.error()));
-  auto passwords = string_array(*body, "passwords");
-  if (!passwords) return reply(error_response(http::status::bad_request, passwords.error()));
-  WipeStrings wipe_passwords{*passwords};  // the copies, until the import batch takes them over
-  if (keystores->size() != passwords->size())
-    return reply(error_response(http::status::bad_request, "keystores and passwords must have the same length (" +
-                                                               std::to_string(keystores->size()) + " vs " +
-                                                               std::to_string(passwords->size()) + ")"));
-  std::optional<slashing::Interchange> interchange;
-  if (const auto* sp = body->if_contains("slashing_protection"); sp && !sp->is_null()) {
-    if (!sp->is_string())
-      return reply(error_response(http::status::bad_request, "slashing_protection: expected a JSON string"));
-    auto parsed = slashing::parse_interchange(sp->get_string());
-    if (!parsed) return reply(error_response(http::status::bad_request, "slashing_protection: " + parsed.error()));
-    interchange = std::move(*parsed);
-  }
+  auto parsed = parse_import_request(*body);  // its passwords are wiped with it, or moved into the batch
+  if (!parsed) return reply(error_response(http::status::bad_request, parsed.error()));
+  auto& keystores = parsed->keystores;
+  auto& passwords = parsed->passwords;
+  const auto& interchange = parsed->slashing_protection;
   // The history is applied before any of the keys can sign (keys activate only after their decryption below).
   // All of it is imported, not only the entries of these keystores: more history can only refuse more.
   if (interchange && context.slashing) {
     auto imported = context.slashing->import_interchange(*interchange);
     if (!imported) {
       json::array data;
-      for (std::size_t i = 0; i < keystores->size(); ++i)
+      for (std::size_t i = 0; i < keystores.size(); ++i)
         data.push_back(
             json::object{{"status", "error"},
                          {"message", "slashing_protection not applied, key not imported: " + imported.error()}});
@@ -167,11 +124,11 @@ void import_keys(SignerContext& context, Request&& request, Reply reply) {
     spdlog::info("keymanager import: slashing history of {} validators applied ({} blocks, {} attestations)",
                  imported->validators, imported->blocks, imported->attestations);
   }
-  if (keystores->empty()) return reply(json_response(http::status::ok, R"({"data":[]})"));
+  if (keystores.empty()) return reply(json_response(http::status::ok, R"({"data":[]})"));
 
   auto batch = std::make_shared<ImportBatch>();
-  batch->keystores = std::move(*keystores);
-  batch->passwords = std::move(*passwords);
+  batch->keystores = std::move(keystores);
+  batch->passwords = std::move(passwords);
   batch->results.resize(batch->keystores.size(), {keys::ImportResult::Status::Error, "not processed", {}});
   batch->remaining = batch->keystores.size();
   batch->reply = std::move(reply);
@@ -188,18 +145,11 @@ void import_keys(SignerContext& context, Request&& request, Reply reply) {
 }
 
 void delete_keys(SignerContext& context, Request&& request, Reply reply) {
-  auto body = parse_body(request);
+  auto body = parse_keymanager_body(request.body());
   if (!body) return reply(error_response(http::status::bad_request, body.error()));
-  auto pubkeys = string_array(*body, "pubkeys");
+  auto pubkeys = parse_delete_request(*body);
   if (!pubkeys) return reply(error_response(http::status::bad_request, pubkeys.error()));
-  std::vector<crypto::PublicKey> parsed;
-  for (const auto& p : *pubkeys) {
-    auto pk = from_hex_fixed<48>(p);
-    if (!pk || !p.starts_with("0x"))
-      return reply(error_response(http::status::bad_request,
-                                  "pubkeys: '" + p.substr(0, 120) + "' is not a 0x-prefixed 48-byte public key"));
-    parsed.push_back(*pk);
-  }
+  const std::vector<crypto::PublicKey>& parsed = *pubkeys;
   std::vector<keys::DeleteResult> results;
   std::vector<crypto::PublicKey> inactive_or_deleted;
   for (const auto& pk : parsed) {

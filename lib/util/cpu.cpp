@@ -1,7 +1,6 @@
-#include <cachet/util/cpu.hpp>
-
 #include <sched.h>
 
+#include <cachet/util/cpu.hpp>
 #include <thread>
 
 namespace cachet {

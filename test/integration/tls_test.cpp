@@ -12,7 +12,10 @@
 #include <cachet/crypto/bls.hpp>
 #include <cachet/util/bytes.hpp>
 #include <chrono>
+#include <fstream>
+#include <functional>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "support/fixtures.hpp"
@@ -30,6 +33,35 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// Polls `condition` every 10 ms until it holds or `timeout` passes; whether it held.
+bool wait_until(const std::function<bool()>& condition, Clock::duration timeout = 5s) {
+  const auto deadline = Clock::now() + timeout;
+  while (!condition()) {
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+// The server's ends of TCP connections to its loopback `port` not yet closed by it (/proc/net/tcp: ESTABLISHED,
+// including those the kernel completed but the server has not accepted yet, or CLOSE_WAIT, the client gone but the
+// server not done with it yet). The listening socket does not count.
+std::size_t server_connections(std::uint16_t port) {
+  std::ifstream in("/proc/net/tcp");
+  std::string line;
+  std::getline(in, line);  // header
+  std::size_t count = 0;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state;
+    fields >> slot >> local >> remote >> state;
+    const auto colon = local.find(':');
+    if (colon == std::string::npos || std::stoul(local.substr(colon + 1), nullptr, 16) != port) continue;
+    count += state == "01" || state == "08";
+  }
+  return count;
+}
 
 // Suite-wide: one key to sign with and one set of certificates.
 class Tls : public ::testing::Test {
@@ -82,6 +114,14 @@ class Tls : public ::testing::Test {
   }
 
   static std::string sign_path() { return "/api/v1/eth2/sign/" + keys_[0].pubkey_hex; }
+
+  // A client the server refuses gets no HTTP answer but the TLS alert that says why: with TLS 1.3 the server checks
+  // the client's certificate after the client's side of the handshake, so the alert ends the client's first read.
+  static void expect_refused(std::uint16_t port, const TlsClientConfig& config, std::string_view alert) {
+    const auto answer = tls_get(port, config);
+    EXPECT_EQ(answer.status, 0u) << "answered " << answer.status << ": " << answer.body;
+    EXPECT_NE(answer.error.find(alert), std::string::npos) << "expected '" << alert << "', got: " << answer.error;
+  }
 
   // The signature in a sign answer verifies for key 0 over the request's signing root.
   static void expect_valid_signature(const std::string& request, const HttpResult& answer) {
@@ -169,9 +209,16 @@ TEST_F(Tls, OldProtocolsRenegotiationAndPlainHttpRefused) {
   ASSERT_TRUE(tls12.ok()) << tls12.error();
   EXPECT_FALSE(tls12.renegotiate());
 
-  // Plain HTTP to the TLS port gets no HTTP answer.
-  HttpClient plain(signer->port());
-  EXPECT_EQ(plain.get("/upcheck").status, 0u);
+  // Plain HTTP to the TLS port: the handshake fails on the first record (OpenSSL sends no alert for an HTTP
+  // request), the server closes the connection at once without a byte, and logs why.
+  RawSocket plain(signer->port());
+  ASSERT_TRUE(plain.send("GET /upcheck HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  const auto start = Clock::now();
+  EXPECT_EQ(plain.read_until_closed(), "");
+  EXPECT_TRUE(plain.closed_by_server());
+  EXPECT_LT(Clock::now() - start, 5s) << "closed by the request timeout, not by the failed handshake";
+  EXPECT_TRUE(wait_until([&] { return signer->log().find("failed: http request") != std::string::npos; }))
+      << signer->log();
   // The server keeps serving.
   EXPECT_EQ(tls_get(signer->port(), client()).status, 200u);
 }
@@ -192,9 +239,9 @@ TEST_F(Tls, ClientCaAcceptsOnlyCertificatesItIssued) {
   auto signer = start_tls({"--tls-client-ca-file", files_.ca.cert.string()}, client(&files_.client));
   const auto port = signer->port();
   EXPECT_EQ(tls_get(port, client(&files_.client)).status, 200u);
-  EXPECT_EQ(tls_get(port, client()).status, 0u) << "no client certificate";
-  EXPECT_EQ(tls_get(port, client(&files_.unrelated)).status, 0u) << "certificate from another CA";
-  EXPECT_EQ(tls_get(port, client(&files_.self_signed)).status, 0u) << "self-signed certificate";
+  expect_refused(port, client(), "alert certificate required");           // no client certificate
+  expect_refused(port, client(&files_.unrelated), "alert unknown ca");    // a certificate from another CA
+  expect_refused(port, client(&files_.self_signed), "alert unknown ca");  // a self-signed certificate
   // TLS 1.2 too: there the handshake itself fails.
   auto config = client();
   config.max_version = TLS1_2_VERSION;
@@ -220,9 +267,10 @@ TEST_F(Tls, KnownClientsAcceptListedFingerprintsEvenSelfSigned) {
   auto signer = start_tls({"--tls-known-clients-file", file.string()}, client(&files_.self_signed));
   const auto port = signer->port();
   EXPECT_EQ(tls_get(port, client(&files_.self_signed)).status, 200u);
-  EXPECT_EQ(tls_get(port, client()).status, 0u) << "no client certificate";
-  EXPECT_EQ(tls_get(port, client(&files_.unrelated)).status, 0u) << "unlisted certificate";
-  EXPECT_EQ(tls_get(port, client(&files_.client)).status, 0u) << "CA-issued but unlisted (no --tls-client-ca-file)";
+  expect_refused(port, client(), "alert certificate required");              // no client certificate
+  expect_refused(port, client(&files_.unrelated), "alert bad certificate");  // an unlisted certificate
+  // CA-issued but unlisted: without --tls-client-ca-file the CA does not count.
+  expect_refused(port, client(&files_.client), "alert bad certificate");
   EXPECT_NE(signer->log().find("TLS client 'lighthouse-1' connected from 127.0.0.1"), std::string::npos)
       << signer->log();
 }
@@ -235,8 +283,8 @@ TEST_F(Tls, ClientCaOrKnownClientEitherIsEnough) {
   const auto port = signer->port();
   EXPECT_EQ(tls_get(port, client(&files_.client)).status, 200u);
   EXPECT_EQ(tls_get(port, client(&files_.self_signed)).status, 200u);
-  EXPECT_EQ(tls_get(port, client(&files_.unrelated)).status, 0u);
-  EXPECT_EQ(tls_get(port, client()).status, 0u);
+  expect_refused(port, client(&files_.unrelated), "alert unknown ca");
+  expect_refused(port, client(), "alert certificate required");
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -452,12 +500,12 @@ TEST_F(Tls, HeadersOver16KiBAre431) {
 TEST_F(Tls, AtTheConnectionLimitANewConnectionReplacesTheOldestIdleOne) {
   auto signer = start_plain({"--max-connections", "2"});
   const auto port = signer->port();
-  std::this_thread::sleep_for(500ms);  // the start-up check's connections are gone
+  ASSERT_TRUE(wait_until([&] { return server_connections(port) == 0; })) << "the start-up check's connections stay";
   HttpClient a(port);
   ASSERT_EQ(a.get("/upcheck").status, 200u);
   RawSocket silent(port);
   ASSERT_TRUE(silent.connected());
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(wait_until([&] { return server_connections(port) == 2; }));
   // A third connection: the silent one goes (at once, not after the request timeout), the served one stays.
   HttpClient b(port);
   const auto start = Clock::now();
@@ -466,7 +514,6 @@ TEST_F(Tls, AtTheConnectionLimitANewConnectionReplacesTheOldestIdleOne) {
   EXPECT_LT(silent.time_until_closed(), 1000ms);
   EXPECT_EQ(a.get("/upcheck").status, 200u) << "the kept-alive connection was displaced before the silent one";
   // A fourth: now only kept-alive ones are left, and the oldest idle one (b, as a was just used) goes.
-  std::this_thread::sleep_for(100ms);
   RawSocket c(port);
   ASSERT_TRUE(c.send("GET /upcheck HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
   EXPECT_TRUE(c.read_until_closed().starts_with("HTTP/1.1 200"));
@@ -477,13 +524,14 @@ TEST_F(Tls, AtTheConnectionLimitANewConnectionReplacesTheOldestIdleOne) {
 // TLS connections count alike: one stalled in its handshake is displaced by a new client, a served one is not.
 TEST_F(Tls, ConnectionLimitCountsTlsConnections) {
   auto signer = start_tls({"--max-connections", "2"});
-  std::this_thread::sleep_for(500ms);  // the start-up check's connection is gone
-  TlsConnection first(signer->port(), client());
+  const auto port = signer->port();
+  ASSERT_TRUE(wait_until([&] { return server_connections(port) == 0; })) << "the start-up check's connection stays";
+  TlsConnection first(port, client());
   ASSERT_TRUE(first.ok()) << first.error();
   ASSERT_EQ(first.get("/upcheck").status, 200u);
-  RawSocket stalled(signer->port());  // never sends a ClientHello
+  RawSocket stalled(port);  // never sends a ClientHello
   ASSERT_TRUE(stalled.connected());
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(wait_until([&] { return server_connections(port) == 2; }));
   EXPECT_EQ(tls_get(signer->port(), client()).status, 200u);
   EXPECT_LT(stalled.time_until_closed(), 1000ms);
   EXPECT_EQ(first.get("/upcheck").status, 200u);

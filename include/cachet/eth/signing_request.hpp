@@ -2,11 +2,9 @@
 // The root is always computed here from the typed data (SSZ hash_tree_root, compute_domain, SigningData).
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <cachet/eth/network.hpp>
 #include <cachet/util/bytes.hpp>
-
-#include <boost/json/value.hpp>
-
 #include <cstdint>
 #include <expected>
 #include <optional>

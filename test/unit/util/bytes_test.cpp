@@ -1,6 +1,6 @@
-#include <cachet/util/bytes.hpp>
-
 #include <gtest/gtest.h>
+
+#include <cachet/util/bytes.hpp>
 
 using namespace cachet;
 

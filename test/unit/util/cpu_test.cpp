@@ -1,8 +1,7 @@
-#include <cachet/util/cpu.hpp>
-
 #include <gtest/gtest.h>
 #include <sched.h>
 
+#include <cachet/util/cpu.hpp>
 #include <thread>
 
 TEST(UsableCores, FollowsTheAffinityMask) {

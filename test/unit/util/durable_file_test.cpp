@@ -1,8 +1,7 @@
-#include <cachet/util/durable_file.hpp>
-
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cachet/util/durable_file.hpp>
 #include <fstream>
 #include <sstream>
 
