@@ -10,12 +10,7 @@
 namespace cachet::server {
 
 WorkPool::WorkPool(unsigned threads, std::size_t max_queued, int nice)
-    : threads_(threads), nice_(nice), max_queued_(max_queued), pool_(std::in_place, threads) {
-  executor_ = pool_->get_executor();
-}
-
-WorkPool::WorkPool(boost::asio::io_context& io, std::size_t max_queued)
-    : threads_(0), nice_(0), max_queued_(max_queued), executor_(io.get_executor()) {}
+    : threads_(threads), nice_(nice), max_queued_(max_queued), pool_(threads) {}
 
 WorkPool::~WorkPool() { join(); }
 
@@ -30,7 +25,7 @@ bool WorkPool::reserve() {
 void WorkPool::post_reserved(
     std::move_only_function<void()> work) {  // asio needs a copyable handler; the job is moved in once and run once.
   auto job = std::make_shared<std::move_only_function<void()>>(std::move(work));
-  boost::asio::post(executor_, [this, job] {
+  boost::asio::post(pool_, [this, job] {
     if (nice_ > 0) {
       // Linux applies a nice value per thread; set it the first time each pool thread runs a job.
       thread_local bool niced = false;
@@ -44,8 +39,6 @@ void WorkPool::post_reserved(
   });
 }
 
-void WorkPool::join() {
-  if (pool_) pool_->join();
-}
+void WorkPool::join() { pool_.join(); }
 
 }  // namespace cachet::server

@@ -49,8 +49,7 @@ void add_signer_options(CLI::App& app, Options& opt) {
       ->capture_default_str();
   // Tests only: the cache's scrypt cost (EIP-2335's 2^18 otherwise), so that a test run does not pay 0.8 s a write.
   app.add_option("--key-cache-scrypt-n", opt.key_cache_scrypt_n)->group("")->check(in_range(2ULL, 1ULL << 20));
-  app.add_option("--workers", opt.workers, "Threads that read, sign and answer requests (default: all cores)")
-      ->check(in_range(1u, 1024u));
+  app.add_option("--workers", opt.workers, "Signing threads (default: all cores)")->check(in_range(1u, 1024u));
   app.add_option("--network", opt.network, eth::builtin_network_list() + ", or a consensus config.yaml")
       ->capture_default_str();
   app.add_option("--keystore-max-scrypt-n", opt.keystore_max_scrypt_n,
