@@ -19,7 +19,7 @@ constexpr std::array<double, 14> kLatencyBounds{0.0001, 0.00025, 0.0005, 0.00075
 // Keystore decryption: pbkdf2 with c=1 is microseconds, scrypt at n=2^18 is hundreds of milliseconds.
 constexpr std::array<double, 12> kDecryptBounds{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 // A slashing-protection transaction: a SQLite commit with its fsync is about a millisecond, a PostgreSQL one a few
-// round trips; the default --slashing-protection-db-timeout-ms is 5 s.
+// round trips; --slashing-protection-db-timeout-ms is 2 s by default, at most 600 s.
 constexpr std::array<double, 13> kCommitBounds{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05,
                                                0.1,    0.25,  0.5,   1,     2.5,  5};
 // Messages decided in one transaction: 1 … ProtectionService::kMaxBatch (1024).

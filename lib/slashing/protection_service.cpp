@@ -227,10 +227,11 @@ void ProtectionService::decide_batch(std::vector<Pending>& batch) {
     }
   }
   mark(true);
-  last_success_.store(Clock::now());
+  const auto committed = Clock::now();
+  last_success_.store(committed);
   transactions_.fetch_add(1, std::memory_order_relaxed);
   records_.fetch_add(batch.size(), std::memory_order_relaxed);
-  if (options_.on_batch_committed) options_.on_batch_committed(Clock::now() - started, batch.size());
+  if (options_.on_batch_committed) options_.on_batch_committed(committed - started, batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) batch[i].waiter->finish(std::move((*decided)[i]));
 }
 
