@@ -105,7 +105,7 @@ mkdir -p "$OUT"
 log() { printf '[load.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # --- build -------------------------------------------------------------------------------------------------------
-TARGETS=(cachet-bench-raw cachet-load cachet-make-keystores)
+TARGETS=(cachet-bench-raw cachet-bench-fsync cachet-load cachet-make-keystores)
 [[ -z $CACHET ]] && TARGETS+=(cachet_cli)  # the signer's executable target (output name `cachet`)
 if [[ -z $BUILD_DIR ]]; then
   BUILD_DIR=$ROOT/build
@@ -131,7 +131,7 @@ if ((BUILD)); then
 fi
 BIN=$BUILD_DIR/bin
 CACHET=${CACHET:-$BIN/cachet}
-for tool in "$CACHET" "$BIN/cachet-bench-raw" "$BIN/cachet-load" "$BIN/cachet-make-keystores"; do
+for tool in "$CACHET" "$BIN/cachet-bench-raw" "$BIN/cachet-bench-fsync" "$BIN/cachet-load" "$BIN/cachet-make-keystores"; do
   [[ -x $tool ]] || { echo "load.sh: $tool is missing (build it, or give --build-dir / --cachet)" >&2; exit 1; }
 done
 
@@ -248,6 +248,9 @@ measure_raw() {
     log "raw baseline $when, pinned to core 0 ..."
     taskset -c 0 "$BIN/cachet-bench-raw" --seconds "$RAW_SECONDS" --threads 1 >"$OUT/raw-pinned-$when.txt"
   fi
+  # The disk under the signers' data dirs: what one durable commit costs before any SQLite work.
+  log "fdatasync latency $when in /tmp ..."
+  "$BIN/cachet-bench-fsync" --dir /tmp >"$OUT/fsync-$when.txt"
 }
 # best KEY FILE...: the largest value of a rate (or, for *_us, the smallest time) over the files
 best() {
@@ -352,15 +355,17 @@ run_config() {
   run_load "$config" "$cpu" "$ref" unique-randao keep-alive 0 "$CONNECTIONS"
   peak_randao=$LAST_SIGNS
   run_load "$config" "$cpu" "$ref" shared-attestation keep-alive 0 "$CONNECTIONS"
+  # Shared roots with no slashing record (RANDAO): what the hash-to-curve cache gives when no commit is owed.
+  run_load "$config" "$cpu" "$ref" shared-randao keep-alive 0 "$CONNECTIONS"
   if ((full)); then
-    run_load "$config" "$cpu" "$ref" shared-randao keep-alive 0 "$CONNECTIONS"
     run_load "$config" "$cpu" "$ref" unique-randao new-connection 0 "$CONNECTIONS"
     run_load "$config" "$cpu" "$ref" shared-randao new-connection 0 "$CONNECTIONS"
     (($(half "$peak_randao") > 0)) &&
       run_load "$config" "$cpu" "$ref" unique-randao keep-alive "$(half "$peak_randao")" "$OPEN_CONNECTIONS"
   fi
-  (($(half "$peak_att") > 0)) &&
-    run_load "$config" "$cpu" "$ref" unique-attestation keep-alive "$(half "$peak_att")" "$OPEN_CONNECTIONS"
+  OPEN_RATE=$(half "$peak_att")
+  ((OPEN_RATE > 0)) &&
+    run_load "$config" "$cpu" "$ref" unique-attestation keep-alive "$OPEN_RATE" "$OPEN_CONNECTIONS"
   return 0
 }
 
@@ -393,9 +398,11 @@ else
       "$(awk -v v="${PEAK_RANDAO:-0}" 'BEGIN {printf "%d", 2 * v}')" 256
     finish_server overload
   fi
+  PINNED_OPEN_RATE=0
   if ((PINNED)); then
     start_server pinned 0 1 "$SLASHING"
     run_config pinned 1 pinned 0
+    PINNED_OPEN_RATE=$OPEN_RATE
     finish_server pinned
   fi
   if ((COMPARE_SP)) && [[ $SLASHING == true ]]; then
@@ -405,6 +412,9 @@ else
     if ((PINNED)); then
       start_server pinned-sp-off 0 1 false
       run_load pinned 1 pinned unique-attestation keep-alive 0 "$CONNECTIONS"
+      # The same open-loop rate as with protection on: the latency with no durable record to wait for.
+      ((PINNED_OPEN_RATE > 0)) &&
+        run_load pinned 1 pinned unique-attestation keep-alive "$PINNED_OPEN_RATE" "$OPEN_CONNECTIONS"
       finish_server pinned-sp-off
     fi
   fi
@@ -519,6 +529,12 @@ TABLE=$OUT/table.tsv
       echo "raw blst $when, pinned to core 0: sign $(val raw_sign_1core_per_s "$OUT/raw-pinned-$when.txt")/s" \
         "($(val raw_sign_us "$OUT/raw-pinned-$when.txt") us); multiply only" \
         "$(val raw_sign_prehashed_1core_per_s "$OUT/raw-pinned-$when.txt")/s"
+  done
+  for when in before after; do
+    [[ -f $OUT/fsync-$when.txt ]] &&
+      echo "fdatasync of 4 KiB in /tmp $when: p50 $(val fsync_p50_us "$OUT/fsync-$when.txt") us," \
+        "p99 $(val fsync_p99_us "$OUT/fsync-$when.txt") us, p99.9 $(val fsync_p999_us "$OUT/fsync-$when.txt") us" \
+        "(every protected signature waits for one commit's sync)"
   done
   if ((!RSS_ONLY)); then
     echo "reference (the faster of before/after): all cores ${RAW_ALL}/s, 1 core ${RAW_1}/s (${RAW_US} us)$(

@@ -7,13 +7,15 @@
 #include <boost/asio/thread_pool.hpp>
 #include <cstddef>
 #include <functional>
+#include <string>
 
 namespace cachet::server {
 
 class WorkPool {
  public:
-  /// `nice` > 0 lowers the threads' scheduling priority (keystore imports yield the CPU to signing).
-  WorkPool(unsigned threads, std::size_t max_queued, int nice = 0);
+  /// `nice` > 0 lowers the threads' scheduling priority (keystore imports yield the CPU to signing); `name` names
+  /// the threads (as `top -H` and `perf` show them).
+  WorkPool(unsigned threads, std::size_t max_queued, int nice = 0, std::string name = "cachet-work");
   ~WorkPool();
 
   /// Queues `work`; false when `max_queued` jobs are already waiting or running, and then `work` is left
@@ -36,6 +38,7 @@ class WorkPool {
 
   unsigned threads_;
   int nice_;
+  std::string name_;
   std::size_t max_queued_;
   std::atomic<std::size_t> in_flight_{0};
   boost::asio::thread_pool pool_;

@@ -14,6 +14,7 @@
 #include <cachet/slashing/slashing_protection.hpp>
 #include <cachet/util/cpu.hpp>
 #include <cachet/util/durable_file.hpp>
+#include <cachet/util/thread_name.hpp>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -193,9 +194,9 @@ int run_signer(const Options& opt) {
   keys::KeyService key_service(keys, std::move(key_options));
   log_load("keystores loaded", key_service.load());
 
-  server::WorkPool pool(workers, opt.max_queued_requests);
+  server::WorkPool pool(workers, opt.max_queued_requests, 0, "cachet-sign");
   // Keystore imports decrypt on their own threads, niced so that signing keeps the CPU during a large import.
-  server::WorkPool import_pool(cores, 1 << 20, 10);
+  server::WorkPool import_pool(cores, 1 << 20, 10, "cachet-import");
   signing::SigningService signing(keys, *network, protection.get());
   metrics.watch(signing.hashed_messages());
   metrics.watch(protection.get());
@@ -294,7 +295,11 @@ int run_signer(const Options& opt) {
   // measurable gain in signs/s, and under twice the peak most requests waited seconds unread instead of getting 503.)
   const unsigned io_threads = std::max(1u, cores / 4);
   std::vector<std::jthread> threads;
-  for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back([&] { io.run(); });
+  for (unsigned i = 1; i < io_threads; ++i)
+    threads.emplace_back([&] {
+      name_this_thread("cachet-io");
+      io.run();
+    });
   io.run();
   for (auto& t : threads) t.join();
   pool.join();

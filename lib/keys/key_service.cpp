@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cachet/keys/key_cache.hpp>
 #include <cachet/keys/key_service.hpp>
+#include <cachet/util/thread_name.hpp>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -24,7 +25,10 @@ std::size_t failures_of(const LoadReport& report, KeySource source) {
 
 KeyService::KeyService(KeyStore& store, KeyServiceOptions options) : store_(store), options_(std::move(options)) {
   if (!options_.managed_dir.empty()) managed_.emplace(options_.managed_dir);
-  reload_thread_ = std::jthread([this](std::stop_token stop) { reload_loop(stop); });
+  reload_thread_ = std::jthread([this](std::stop_token stop) {
+    name_this_thread("cachet-reload");
+    reload_loop(stop);
+  });
 }
 
 KeyService::~KeyService() {

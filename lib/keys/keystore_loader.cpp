@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cachet/keys/key_cache.hpp>
 #include <cachet/keys/keystore_loader.hpp>
+#include <cachet/util/thread_name.hpp>
 #include <condition_variable>
 #include <exception>
 #include <map>
@@ -61,7 +62,11 @@ class Loader {
     {
       std::vector<std::jthread> workers;
       if (!pending_.empty())
-        for (unsigned i = 0; i < threads; ++i) workers.emplace_back([this] { work(); });
+        for (unsigned i = 0; i < threads; ++i)
+          workers.emplace_back([this] {
+            name_this_thread("keystore-load");
+            work();
+          });
       report_progress_until_done();
     }  // joins
   }

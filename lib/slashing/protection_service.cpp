@@ -1,6 +1,7 @@
 #include "protection_service.hpp"
 
 #include <algorithm>
+#include <cachet/util/thread_name.hpp>
 
 #include "history_ops.hpp"
 
@@ -60,9 +61,20 @@ std::expected<std::unique_ptr<ProtectionService>, std::string> ProtectionService
 
 void ProtectionService::start() {
   const unsigned writers = std::max(1u, storage_->parallel_writers());
-  for (unsigned i = 0; i < writers; ++i) writers_.emplace_back([this] { writer_loop(); });
-  deadline_thread_ = std::thread([this] { deadline_loop(); });
-  if (options_.pruning_epochs_to_keep > 0) pruner_ = std::thread([this] { prune_loop(); });
+  for (unsigned i = 0; i < writers; ++i)
+    writers_.emplace_back([this] {
+      name_this_thread("slashing-write");
+      writer_loop();
+    });
+  deadline_thread_ = std::thread([this] {
+    name_this_thread("slashing-wait");
+    deadline_loop();
+  });
+  if (options_.pruning_epochs_to_keep > 0)
+    pruner_ = std::thread([this] {
+      name_this_thread("slashing-prune");
+      prune_loop();
+    });
 }
 
 ProtectionService::~ProtectionService() {
