@@ -15,13 +15,15 @@ WorkPool::WorkPool(unsigned threads, std::size_t max_queued, int nice, std::stri
 
 WorkPool::~WorkPool() { join(); }
 
-bool WorkPool::reserve() {
+bool WorkPool::try_reserve() {
   if (in_flight_.fetch_add(1, std::memory_order_relaxed) >= max_queued_) {
     in_flight_.fetch_sub(1, std::memory_order_relaxed);
     return false;
   }
   return true;
 }
+
+void WorkPool::release() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
 
 void WorkPool::post_reserved(
     std::move_only_function<void()> work) {  // asio needs a copyable handler; the job is moved in once and run once.

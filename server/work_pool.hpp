@@ -22,10 +22,15 @@ class WorkPool {
   /// untouched so the caller can still answer with what it holds.
   template <class Work>
   bool try_post(Work&& work) {
-    if (!reserve()) return false;
+    if (!try_reserve()) return false;
     post_reserved(std::move_only_function<void()>(std::forward<Work>(work)));
     return true;
   }
+  /// try_post in two steps, for a caller with work to do between the admission and the queueing: a place in the
+  /// queue (false when full), then exactly one of post_reserved (the job takes the place) or release.
+  bool try_reserve();
+  void post_reserved(std::move_only_function<void()> work);
+  void release();
   void join();
 
   unsigned threads() const { return threads_; }
@@ -33,9 +38,6 @@ class WorkPool {
   std::size_t max_queued() const { return max_queued_; }
 
  private:
-  bool reserve();
-  void post_reserved(std::move_only_function<void()> work);
-
   unsigned threads_;
   int nice_;
   std::string name_;

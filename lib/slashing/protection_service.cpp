@@ -138,8 +138,8 @@ DbResult<T> ProtectionService::in_transaction(bool write, Body&& body) {
       DbError{DbError::Kind::Unavailable, "gave up after " + std::to_string(kAttempts) + " attempts: " + last.message});
 }
 
-void ProtectionService::check_and_record(const ProtectedMessage& message,
-                                         std::move_only_function<void(Decision)> done) {
+void ProtectionService::check_and_record(const ProtectedMessage& message, std::move_only_function<void(Decision)> done,
+                                         Urgency urgency) {
   std::shared_ptr<Waiter> waiter;
   try {
     waiter = std::make_shared<Waiter>(std::move(done), Clock::now() + options_.commit_timeout);
@@ -155,15 +155,31 @@ void ProtectionService::check_and_record(const ProtectedMessage& message,
                                       " differs from the slashing protection database's " + to_hex(*genesis_)}));
     if (!healthy_.load(std::memory_order_acquire))
       return void(waiter->finish(unavailable("a recent write failed; waiting for the database to recover")));
+    const auto now = Clock::now();
     std::lock_guard lock(queue_mutex_);
     deadlines_.push_back(waiter);
     if (deadlines_.size() == 1) deadline_cv_.notify_one();
-    queue_.push_back({message, std::move(waiter)});
+    queue_.push_back({message, std::move(waiter), now, urgency});
     ++queued_total_;
-    writer_cv_.notify_one();
+    if (urgency == Urgency::Now) ++queued_now_;
+    // A Deferred message alone does not wake a writer (that is the point); the first one queued starts the
+    // max_deferral clock, which a sleeping writer only learns of when woken.
+    if (urgency == Urgency::Now || queue_.size() == 1 || queue_.size() >= kMaxBatch) writer_cv_.notify_one();
   } catch (const std::exception& e) {
     if (waiter) waiter->finish(unavailable(e.what()));  // no-op if already answered
   }
+}
+
+void ProtectionService::expedite() {
+  std::lock_guard lock(queue_mutex_);
+  if (queue_.empty() || expedited_) return;
+  expedited_ = true;
+  writer_cv_.notify_one();
+}
+
+bool ProtectionService::batch_due(Clock::time_point now) const {
+  return !queue_.empty() && (queued_now_ > 0 || expedited_ || stopping_ || queue_.size() >= kMaxBatch ||
+                             now >= queue_.front().queued_at + options_.max_deferral);
 }
 
 void ProtectionService::writer_loop() {
@@ -172,16 +188,27 @@ void ProtectionService::writer_loop() {
   for (;;) {
     {
       std::unique_lock lock(queue_mutex_);
-      auto ready = [&] { return stopping_ || !queue_.empty(); };
+      auto ready = [&] { return stopping_ || batch_due(Clock::now()); };
       if (healthy_.load()) {
-        // Idle and healthy: a probe now and then, so that /healthcheck says DOWN for a database that went away
-        // while nothing was being signed (not only once a block or attestation fails).
-        if (!writer_cv_.wait_for(lock, kIdleProbeInterval, [&] { return ready() || !healthy_.load(); }) &&
-            Clock::now() - last_success_.load() >= kIdleProbeInterval && !idle_prober_.exchange(true)) {
-          lock.unlock();
-          if (!storage_->probe()) mark(false);
-          idle_prober_.store(false);
-          continue;
+        if (!ready()) {
+          // Idle and healthy: a probe now and then, so that /healthcheck says DOWN for a database that went away
+          // while nothing was being signed (not only once a block or attestation fails). With Deferred messages
+          // only, wake when the oldest one's deferral ends; any wake-up goes round the loop again, so that a
+          // deferral that began while this writer slept gets its own deadline.
+          auto until = Clock::now() + kIdleProbeInterval;
+          if (!queue_.empty()) until = std::min(until, queue_.front().queued_at + options_.max_deferral);
+          const bool timed_out = writer_cv_.wait_until(lock, until) == std::cv_status::timeout;
+          if (ready()) {
+            // decide the batch below
+          } else if (timed_out && queue_.empty() && healthy_.load() &&
+                     Clock::now() - last_success_.load() >= kIdleProbeInterval && !idle_prober_.exchange(true)) {
+            lock.unlock();
+            if (!storage_->probe()) mark(false);
+            idle_prober_.store(false);
+            continue;
+          } else {
+            continue;
+          }
         }
       } else if (Clock::now() - last_probe < probe_interval_) {
         // Unhealthy: probe at once (a stall that has passed costs no extra second of refusals), then every
@@ -199,9 +226,11 @@ void ProtectionService::writer_loop() {
       }
       const std::size_t n = std::min(queue_.size(), kMaxBatch);
       for (std::size_t i = 0; i < n; ++i) {
+        if (queue_.front().urgency == Urgency::Now) --queued_now_;
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      expedited_ = false;
     }
     decide_batch(batch);
     {
@@ -278,6 +307,10 @@ void ProtectionService::deadline_loop() {
 bool ProtectionService::flush(std::chrono::milliseconds timeout) {
   std::unique_lock lock(queue_mutex_);
   const std::uint64_t target = queued_total_;
+  if (!queue_.empty()) {  // Deferred messages too: a flush does not wait for their deferral to end
+    expedited_ = true;
+    writer_cv_.notify_one();
+  }
   return idle_cv_.wait_for(lock, timeout, [&] { return decided_total_ >= target; });
 }
 

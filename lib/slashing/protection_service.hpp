@@ -4,6 +4,8 @@
 //   SQLite, the pool size for PostgreSQL) take everything queued, up to kMaxBatch, and decide it in one transaction
 //   (history_ops.hpp: lock the batch's validators in a fixed order, read the rows the rules need, apply the rules in
 //   order, insert the safe ones, commit), then answer each caller. A signature may leave only after that commit.
+//   A Deferred message does not wake a writer: it waits for an expedite(), a Now message, a full batch or
+//   max_deferral, so that the records of requests queued for signing share one transaction and one disk sync.
 //   Any number of processes sharing the database are safe: the locks and the reads are the database's.
 // - No in-memory history: nothing here can approve a message the database has not just approved. The only early
 //   answers are refusals that cannot change (another chain's genesis validators root, once the database recorded
@@ -45,7 +47,9 @@ class ProtectionService final : public SlashingProtection {
   /// Decides what is queued, then stops the threads.
   ~ProtectionService() override;
 
-  void check_and_record(const ProtectedMessage& message, std::move_only_function<void(Decision)> done) override;
+  void check_and_record(const ProtectedMessage& message, std::move_only_function<void(Decision)> done,
+                        Urgency urgency = Urgency::Now) override;
+  void expedite() override;
   std::expected<ImportReport, std::string> import_interchange(const Interchange& interchange,
                                                               std::span<const Bytes48> only) override;
   std::expected<Interchange, std::string> export_interchange(std::span<const Bytes48> pubkeys) override;
@@ -68,6 +72,8 @@ class ProtectionService final : public SlashingProtection {
   struct Pending {
     ProtectedMessage message;
     std::shared_ptr<Waiter> waiter;
+    std::chrono::steady_clock::time_point queued_at;
+    Urgency urgency;
   };
 
   ProtectionService(std::unique_ptr<Storage> storage, const ServiceConfig& config);
@@ -79,6 +85,8 @@ class ProtectionService final : public SlashingProtection {
   void mark(bool healthy);
 
   void writer_loop();
+  /// Under queue_mutex_: whether queued messages should be decided now (the deferral is over).
+  bool batch_due(std::chrono::steady_clock::time_point now) const;
   void decide_batch(std::vector<Pending>& batch);
   void deadline_loop();
   void prune_loop();
@@ -99,6 +107,8 @@ class ProtectionService final : public SlashingProtection {
   std::mutex queue_mutex_;
   std::condition_variable writer_cv_, deadline_cv_, idle_cv_;
   std::deque<Pending> queue_;
+  std::size_t queued_now_ = 0;                          // Now messages in queue_
+  bool expedited_ = false;                              // expedite() since the last batch was taken
   std::uint64_t queued_total_ = 0, decided_total_ = 0;  // messages ever queued / taken and finished
   std::deque<std::shared_ptr<Waiter>> deadlines_;       // in deadline order (one timeout for all)
   bool stopping_ = false, deadline_stop_ = false;

@@ -40,6 +40,28 @@ struct SignOutcome {
 
 using SignDone = std::move_only_function<void(SignOutcome)>;
 
+struct ProtectedSigning;
+
+/// A request checked and parsed, its signing root computed and, for a block or attestation, its slashing record
+/// queued: what is left is the BLS work (SigningService::sign). Move-only; signing it is what calls its `done`.
+class PreparedSignature {
+ public:
+  PreparedSignature(PreparedSignature&& other) noexcept;
+  PreparedSignature& operator=(PreparedSignature&&) = delete;
+  /// Answers Unavailable if it was never signed (a pool stopping with work queued): `done` is called exactly once.
+  ~PreparedSignature();
+
+ private:
+  friend class SigningService;
+  PreparedSignature() = default;
+  std::shared_ptr<const keys::Key> key_;
+  eth::SignType type_{};
+  Bytes32 signing_root_{};
+  std::chrono::steady_clock::time_point start_;
+  SignDone done_;                            // unprotected messages
+  std::shared_ptr<ProtectedSigning> state_;  // blocks and attestations (slashing protection on)
+};
+
 class SigningService {
  public:
   /// `slashing` null: protection disabled. The references outlive the service.
@@ -55,6 +77,14 @@ class SigningService {
   /// The same for a request already parsed into JSON.
   void sign_request(const crypto::PublicKey& pubkey, const boost::json::value& body, SignDone done);
 
+  /// sign_request in two steps, for an adapter that admits requests on one thread and signs on another: prepare
+  /// does everything but the BLS work (microseconds for a small body: no blocking, fine on an I/O thread) and
+  /// queues the slashing record Deferred, so that the records of the requests waiting for a signing thread share
+  /// one transaction; sign, on a signing thread, asks for that transaction if it has not run yet and signs.
+  /// prepare returns nothing when it has already called `done` (unknown key, bad request, an immediate refusal).
+  std::optional<PreparedSignature> prepare(const crypto::PublicKey& pubkey, std::string_view body, SignDone done);
+  void sign(PreparedSignature&& prepared);
+
   /// Signs a signing root computed by an adapter for a domain that no consensus message uses (Commit-Boost's), so
   /// that it can never be slashable: no slashing protection applies. The adapter is responsible for the domain.
   SignOutcome sign_unprotected_root(const crypto::PublicKey& pubkey, const Bytes32& signing_root);
@@ -62,10 +92,11 @@ class SigningService {
   crypto::HashedMessageCache& hashed_messages() { return hashed_messages_; }
 
  private:
-  void sign_json(std::shared_ptr<const keys::Key> key, const boost::json::value& body,
-                 std::chrono::steady_clock::time_point start, SignDone done);
-  void sign_parsed(std::shared_ptr<const keys::Key> key, const eth::SigningRequest& request,
-                   std::chrono::steady_clock::time_point start, SignDone done);
+  std::optional<PreparedSignature> prepare_json(std::shared_ptr<const keys::Key> key, const boost::json::value& body,
+                                                std::chrono::steady_clock::time_point start, SignDone done,
+                                                slashing::Urgency urgency);
+  std::optional<PreparedSignature> prepare_text(const crypto::PublicKey& pubkey, std::string_view body, SignDone done,
+                                                slashing::Urgency urgency);
 
   const keys::KeyStore& keys_;
   const eth::NetworkConfig& network_;

@@ -45,6 +45,17 @@ struct Decision {
   std::string message;  // one line for the client and the log
 };
 
+/// When a queued message's transaction should run.
+enum class Urgency {
+  /// At once: the caller signs meanwhile and needs the decision within about one signature.
+  Now,
+  /// Later: the caller queued the message when its request arrived and signs it only when a signing thread is free,
+  /// so messages of many requests can share one transaction (one disk sync). Committed when any caller calls
+  /// expedite() (the signing thread reached a request still undecided), when a Now message or a full batch is
+  /// queued, or Options::max_deferral after it was queued, whichever comes first.
+  Deferred,
+};
+
 struct Options {
   /// Attestations and blocks older than this many epochs behind each validator's newest are pruned into low
   /// watermarks (never dropping what is needed to refuse a slashable message). 0 disables pruning.
@@ -54,6 +65,9 @@ struct Options {
   /// Longest a caller waits for its decision before it gets Unavailable (a hung disk or database server: fail
   /// closed); also the bound on every PostgreSQL operation, connecting included.
   std::chrono::milliseconds commit_timeout{5000};
+  /// Longest a Deferred message waits for its transaction when nobody calls expedite() (a safety net: a signer
+  /// expedites as soon as it is about to sign an undecided message).
+  std::chrono::microseconds max_deferral{5000};
   /// PostgreSQL: connections kept open, and so the decision transactions that may run at once.
   unsigned database_pool_size = 4;
   /// A read-only open (export while the signer runs, SQLite) takes no lock and can only export. Writers of one
@@ -91,7 +105,12 @@ class SlashingProtection {
   /// `done` runs on a database writer thread, one call after another for a whole batch: it must be short and never
   /// block (hand the signing to another thread), and must not call import_interchange, export_interchange or
   /// prune. Calling check_and_record from it is fine.
-  virtual void check_and_record(const ProtectedMessage& message, std::move_only_function<void(Decision)> done) = 0;
+  /// `urgency`: Deferred lets the writer gather this message with later ones (see Urgency); the caller must then
+  /// call expedite() before it waits for the decision.
+  virtual void check_and_record(const ProtectedMessage& message, std::move_only_function<void(Decision)> done,
+                                Urgency urgency = Urgency::Now) = 0;
+  /// Starts the transaction for every queued message now, Deferred ones included. Cheap when nothing is queued.
+  virtual void expedite() = 0;
 
   /// Merges an interchange (EIP-3076 v5) into the history. Refuses a different genesis validators root than the
   /// database's (the first import or signature records it). Slashable data is imported safely (as watermarks),

@@ -284,6 +284,73 @@ TEST_P(Backend, GroupCommitThroughputUnderConcurrentLoad) {
               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - alone).count() / 100);
 }
 
+TEST_P(Backend, DeferredMessagesWaitForExpediteAndShareOneTransaction) {
+  // What the HTTP adapter does: records queued as requests arrive, one transaction for all of them once the signing
+  // thread reaches the first.
+  Options options;
+  options.max_deferral = std::chrono::hours(1);  // only expedite() may start the transaction
+  auto p = open(options);
+  auto* service = dynamic_cast<detail::ProtectionService*>(p.get());
+  ASSERT_NE(service, nullptr);
+  const auto before = service->stats();
+  constexpr unsigned kMessages = 5;
+  std::atomic<unsigned> signs{0};
+  std::promise<void> all;
+  for (unsigned v = 0; v < kMessages; ++v)
+    p->check_and_record(
+        attestation(v, 1, 2, 1),
+        [&](Decision d) {
+          EXPECT_EQ(d.kind, Kind::Sign);
+          if (++signs == kMessages) all.set_value();
+        },
+        Urgency::Deferred);
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(signs.load(), 0u) << "a deferred message was decided before anyone asked";
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM signed_attestations"), 0);
+  p->expedite();
+  ASSERT_EQ(all.get_future().wait_for(10s), std::future_status::ready);
+  const auto after = service->stats();
+  EXPECT_EQ(after.records - before.records, kMessages);
+  EXPECT_EQ(after.transactions - before.transactions, 1u);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM signed_attestations"), std::int64_t{kMessages});
+}
+
+TEST_P(Backend, DeferredMessagesAreDecidedWithoutExpediteAfterTheDeferral) {
+  Options options;
+  options.max_deferral = std::chrono::milliseconds(50);
+  auto p = open(options);
+  std::promise<Decision> decided;
+  const auto start = std::chrono::steady_clock::now();
+  p->check_and_record(
+      block(0, 7, 1), [&](Decision d) { decided.set_value(std::move(d)); }, Urgency::Deferred);
+  auto future = decided.get_future();
+  ASSERT_EQ(future.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(future.get().kind, Kind::Sign);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
+  // A Now message takes any deferred ones with it at once.
+  std::promise<Decision> deferred;
+  p->check_and_record(
+      block(1, 7, 1), [&](Decision d) { deferred.set_value(std::move(d)); }, Urgency::Deferred);
+  EXPECT_EQ(decide(*p, block(2, 7, 1)).kind, Kind::Sign);
+  auto deferred_future = deferred.get_future();
+  ASSERT_EQ(deferred_future.wait_for(0s), std::future_status::ready);
+  EXPECT_EQ(deferred_future.get().kind, Kind::Sign);
+}
+
+TEST_P(Backend, DeferredMessagesAreDecidedWhenTheServiceCloses) {
+  Options options;
+  options.max_deferral = std::chrono::hours(1);
+  auto p = open(options);
+  std::promise<Decision> decided;
+  p->check_and_record(
+      block(0, 9, 1), [&](Decision d) { decided.set_value(std::move(d)); }, Urgency::Deferred);
+  p.reset();
+  auto future = decided.get_future();
+  ASSERT_EQ(future.wait_for(0s), std::future_status::ready);
+  EXPECT_EQ(future.get().kind, Kind::Sign);
+  EXPECT_EQ(db.scalar("SELECT count(*) FROM signed_blocks"), 1);
+}
+
 TEST_P(Backend, ReportsEveryCommittedBatchToItsObserver) {
   // What the server's commit-latency and batch-size histograms see: one call per committed transaction, the sizes
   // adding up to every message decided in one (refusals included), each with the time it took.
