@@ -32,11 +32,12 @@ SignOutcome not_found(const crypto::PublicKey& pubkey, Clock::time_point start) 
 // A protected message: the slashing decision and the signature arrive in either order, from different threads;
 // whichever comes second answers.
 struct ProtectedSigning {
-  ProtectedSigning(const keys::KeyStore& k, std::shared_ptr<const keys::Key> key_, eth::SignType t, Clock::time_point s,
-                   SignDone d)
-      : keys(k), key(std::move(key_)), type(t), start(s), done(std::move(d)) {}
+  ProtectedSigning(const keys::KeyStore& k, slashing::SlashingProtection& p, std::shared_ptr<const keys::Key> key_,
+                   eth::SignType t, Clock::time_point s, SignDone d)
+      : keys(k), protection(p), key(std::move(key_)), type(t), start(s), done(std::move(d)) {}
 
   const keys::KeyStore& keys;
+  slashing::SlashingProtection& protection;
   std::shared_ptr<const keys::Key> key;
   eth::SignType type;
   Clock::time_point start;
@@ -104,7 +105,10 @@ PreparedSignature::~PreparedSignature() {
   // Dropped without being signed (a pool stopping with work queued): the caller still gets its one answer.
   if (state_) {
     state_->abandoned = true;
+    const bool decided = state_->decided.load(std::memory_order_acquire);
+    auto& protection = state_->protection;
     state_->on_signature(std::nullopt);
+    if (!decided) protection.expedite();  // the answer waits for the (deferred) decision: not for long
   } else if (done_) {
     auto out = failed(SignStatus::Unavailable, type_, "signer stopping; retry");
     out.elapsed = Clock::now() - start_;
@@ -192,7 +196,8 @@ std::optional<PreparedSignature> SigningService::prepare_json(std::shared_ptr<co
   } else {
     message.what = slashing::AttestationVote{request->attestation->source_epoch, request->attestation->target_epoch};
   }
-  auto state = std::make_shared<ProtectedSigning>(keys_, prepared.key_, request->type, start, std::move(done));
+  auto state =
+      std::make_shared<ProtectedSigning>(keys_, *slashing_, prepared.key_, request->type, start, std::move(done));
   slashing_->check_and_record(
       message, [state](slashing::Decision d) { state->on_decision(std::move(d)); }, urgency);
   prepared.state_ = std::move(state);

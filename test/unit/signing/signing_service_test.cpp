@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cachet/signing/signing_service.hpp>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <future>
 #include <sstream>
+#include <thread>
 
 using namespace cachet;
 using namespace cachet::signing;
@@ -134,6 +136,66 @@ TEST(SigningService, ProtectedMessagesPassSlashingProtectionFirst) {
     auto late = promise.get_future().get();
     EXPECT_EQ(late.status, SignStatus::NotFound) << late.message;
     EXPECT_EQ(sign(service, pk, attestation(3, 4, std::string(64, 'e'))).status, SignStatus::NotFound);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SigningService, PreparedRequestsAreRecordedTogetherAndSignedLater) {
+  // What the HTTP adapter does: prepare as requests arrive (records queued, not committed), sign on a pool thread.
+  Fixture f;
+  load_reference_keys(f.keys);
+  const auto dir = std::filesystem::temp_directory_path() / ("cachet-prepared-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  {
+    std::atomic<std::size_t> batches{0}, largest{0};
+    slashing::Options options;
+    options.max_deferral = std::chrono::hours(1);  // only a signing thread reaching a request commits
+    options.on_batch_committed = [&](auto, std::size_t n) {
+      ++batches;
+      largest = std::max<std::size_t>(largest, n);
+    };
+    auto protection = slashing::SlashingProtection::open("sqlite:" + (dir / "db.sqlite").string(), options).value();
+    SigningService service(f.keys, f.network, protection.get());
+    const auto keys = f.keys.list();
+    std::vector<std::promise<SignOutcome>> answers(keys.size());
+    std::vector<PreparedSignature> prepared;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      auto p = service.prepare(keys[i]->pubkey, attestation(1, 2, std::string(64, 'a')),
+                               [&answers, i](SignOutcome out) { answers[i].set_value(std::move(out)); });
+      ASSERT_TRUE(p);
+      prepared.push_back(std::move(*p));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(batches.load(), 0u) << "a record was committed before a signing thread asked for it";
+    for (auto& p : prepared) service.sign(std::move(p));
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      auto out = answers[i].get_future().get();
+      ASSERT_EQ(out.status, SignStatus::Ok) << out.message;
+      const auto root = sign(service, keys[i]->pubkey, attestation(1, 2, std::string(64, 'a')));  // the same again
+      EXPECT_EQ(root.signature, out.signature);
+    }
+    EXPECT_EQ(largest.load(), keys.size());  // the first sign committed every queued record in one transaction
+
+    // An immediate answer (unknown key, bad body) comes from prepare itself; a prepared request that is never
+    // signed (a pool stopping with work queued) still gets its one answer.
+    crypto::PublicKey unknown{};
+    unknown[0] = 0xc0;
+    std::optional<SignOutcome> immediate;
+    EXPECT_FALSE(service.prepare(unknown, "{}", [&](SignOutcome out) { immediate = std::move(out); }));
+    ASSERT_TRUE(immediate);
+    EXPECT_EQ(immediate->status, SignStatus::NotFound);
+    std::promise<SignOutcome> dropped_answer;
+    {
+      auto dropped = service.prepare(f.first(), attestation(2, 3, std::string(64, 'b')),
+                                     [&](SignOutcome out) { dropped_answer.set_value(std::move(out)); });
+      ASSERT_TRUE(dropped);
+    }
+    auto future = dropped_answer.get_future();
+    // At once, not after the 5 s commit timeout: dropping it asks for its deferred record's transaction.
+    ASSERT_EQ(future.wait_for(std::chrono::seconds(2)), std::future_status::ready);
+    auto dropped = future.get();
+    EXPECT_EQ(dropped.status, SignStatus::Unavailable) << dropped.message;
+    EXPECT_NE(dropped.message.find("stopping"), std::string::npos) << dropped.message;
   }
   std::filesystem::remove_all(dir);
 }
