@@ -21,6 +21,13 @@ SignOutcome failed(SignStatus status, std::optional<eth::SignType> type, std::st
   return out;
 }
 
+/// Answers a request that ends before its signature (unknown key, bad body): nothing is left to prepare.
+std::nullopt_t answer_now(SignDone& done, SignOutcome out, Clock::time_point start) {
+  out.elapsed = Clock::now() - start;
+  done(std::move(out));
+  return std::nullopt;
+}
+
 SignOutcome not_found(const crypto::PublicKey& pubkey, Clock::time_point start) {
   auto out = failed(SignStatus::NotFound, std::nullopt, "no key for public key " + to_hex(pubkey));
   out.elapsed = Clock::now() - start;
@@ -32,12 +39,13 @@ SignOutcome not_found(const crypto::PublicKey& pubkey, Clock::time_point start) 
 // A protected message: the slashing decision and the signature arrive in either order, from different threads;
 // whichever comes second answers.
 struct ProtectedSigning {
-  ProtectedSigning(const keys::KeyStore& k, slashing::SlashingProtection& p, std::shared_ptr<const keys::Key> key_,
-                   eth::SignType t, Clock::time_point s, SignDone d)
-      : keys(k), protection(p), key(std::move(key_)), type(t), start(s), done(std::move(d)) {}
+  ProtectedSigning(const keys::KeyStore& k, slashing::SlashingProtection& p, slashing::Urgency u,
+                   std::shared_ptr<const keys::Key> key_, eth::SignType t, Clock::time_point s, SignDone d)
+      : keys(k), protection(p), urgency(u), key(std::move(key_)), type(t), start(s), done(std::move(d)) {}
 
   const keys::KeyStore& keys;
   slashing::SlashingProtection& protection;
+  const slashing::Urgency urgency;  // Deferred: its transaction starts only when asked (expedite_if_pending)
   std::shared_ptr<const keys::Key> key;
   eth::SignType type;
   Clock::time_point start;
@@ -57,6 +65,10 @@ struct ProtectedSigning {
   void on_signature(std::optional<crypto::Signature> s) {
     signature = s;
     arrive();
+  }
+  /// Starts the transaction of a Deferred record not decided yet (a Now record's has started already).
+  void expedite_if_pending() {
+    if (urgency == slashing::Urgency::Deferred && !decided.load(std::memory_order_acquire)) protection.expedite();
   }
   void arrive() {
     if (pending.fetch_sub(1, std::memory_order_acq_rel) == 1) finish();
@@ -105,14 +117,10 @@ PreparedSignature::~PreparedSignature() {
   // Dropped without being signed (a pool stopping with work queued): the caller still gets its one answer.
   if (state_) {
     state_->abandoned = true;
-    const bool decided = state_->decided.load(std::memory_order_acquire);
-    auto& protection = state_->protection;
+    state_->expedite_if_pending();  // the answer waits for the decision: not for a deferral
     state_->on_signature(std::nullopt);
-    if (!decided) protection.expedite();  // the answer waits for the (deferred) decision: not for long
   } else if (done_) {
-    auto out = failed(SignStatus::Unavailable, type_, "signer stopping; retry");
-    out.elapsed = Clock::now() - start_;
-    done_(std::move(out));
+    (void)answer_now(done_, failed(SignStatus::Unavailable, type_, "signer stopping; retry"), start_);
   }
 }
 
@@ -149,12 +157,9 @@ std::optional<PreparedSignature> SigningService::prepare_text(const crypto::Publ
   options.max_depth = kMaxJsonDepth;
   boost::system::error_code ec;
   auto json = boost::json::parse(body, ec, {}, options);
-  if (ec) {
-    auto out = failed(SignStatus::BadRequest, std::nullopt, "request body is not valid JSON: " + ec.message());
-    out.elapsed = Clock::now() - start;
-    done(std::move(out));
-    return std::nullopt;
-  }
+  if (ec)
+    return answer_now(
+        done, failed(SignStatus::BadRequest, std::nullopt, "request body is not valid JSON: " + ec.message()), start);
   return prepare_json(std::move(key), json, start, std::move(done), urgency);
 }
 
@@ -168,10 +173,7 @@ std::optional<PreparedSignature> SigningService::prepare_json(std::shared_ptr<co
     const auto* t = body.is_object() ? body.as_object().if_contains("type") : nullptr;
     for (std::size_t i = 0; t && t->is_string() && i < eth::kSignTypeCount; ++i)
       if (eth::to_string(static_cast<eth::SignType>(i)) == t->get_string()) type = static_cast<eth::SignType>(i);
-    auto out = failed(SignStatus::BadRequest, type, request.error().message);
-    out.elapsed = Clock::now() - start;
-    done(std::move(out));
-    return std::nullopt;
+    return answer_now(done, failed(SignStatus::BadRequest, type, request.error().message), start);
   }
   PreparedSignature prepared;
   prepared.key_ = std::move(key);
@@ -183,12 +185,9 @@ std::optional<PreparedSignature> SigningService::prepare_json(std::shared_ptr<co
     prepared.done_ = std::move(done);
     return prepared;
   }
-  if (!request->genesis_validators_root) {
-    auto out = failed(SignStatus::BadRequest, request->type, "fork_info.genesis_validators_root: missing");
-    out.elapsed = Clock::now() - start;
-    done(std::move(out));
-    return std::nullopt;
-  }
+  if (!request->genesis_validators_root)
+    return answer_now(done, failed(SignStatus::BadRequest, request->type, "fork_info.genesis_validators_root: missing"),
+                      start);
   slashing::ProtectedMessage message{
       prepared.key_->pubkey, *request->genesis_validators_root, request->signing_root, {}};
   if (request->block) {
@@ -196,8 +195,8 @@ std::optional<PreparedSignature> SigningService::prepare_json(std::shared_ptr<co
   } else {
     message.what = slashing::AttestationVote{request->attestation->source_epoch, request->attestation->target_epoch};
   }
-  auto state =
-      std::make_shared<ProtectedSigning>(keys_, *slashing_, prepared.key_, request->type, start, std::move(done));
+  auto state = std::make_shared<ProtectedSigning>(keys_, *slashing_, urgency, prepared.key_, request->type, start,
+                                                  std::move(done));
   slashing_->check_and_record(
       message, [state](slashing::Decision d) { state->on_decision(std::move(d)); }, urgency);
   prepared.state_ = std::move(state);
@@ -210,11 +209,9 @@ void SigningService::sign(PreparedSignature&& prepared) {
     // A refusal that came at once, or while the request waited for this thread, leaves nothing to sign. Otherwise
     // the record's transaction runs now if it has not yet (its batch is everything queued meanwhile), and the
     // signature is computed while it commits.
-    if (state->decided.load(std::memory_order_acquire)) {
-      if (state->decision.kind != slashing::Decision::Kind::Sign) return state->on_signature(std::nullopt);
-    } else {
-      slashing_->expedite();
-    }
+    if (state->decided.load(std::memory_order_acquire) && state->decision.kind != slashing::Decision::Kind::Sign)
+      return state->on_signature(std::nullopt);
+    state->expedite_if_pending();
     return state->on_signature(key->secret.sign(hashed_messages_.get(prepared.signing_root_)));
   }
   auto done = std::exchange(prepared.done_, nullptr);

@@ -172,6 +172,10 @@ void ProtectionService::check_and_record(const ProtectedMessage& message, std::m
 
 void ProtectionService::expedite() {
   std::lock_guard lock(queue_mutex_);
+  expedite_locked();
+}
+
+void ProtectionService::expedite_locked() {
   if (queue_.empty() || expedited_) return;
   expedited_ = true;
   writer_cv_.notify_one();
@@ -307,10 +311,7 @@ void ProtectionService::deadline_loop() {
 bool ProtectionService::flush(std::chrono::milliseconds timeout) {
   std::unique_lock lock(queue_mutex_);
   const std::uint64_t target = queued_total_;
-  if (!queue_.empty()) {  // Deferred messages too: a flush does not wait for their deferral to end
-    expedited_ = true;
-    writer_cv_.notify_one();
-  }
+  expedite_locked();  // Deferred messages too: a flush does not wait for their deferral to end
   return idle_cv_.wait_for(lock, timeout, [&] { return decided_total_ >= target; });
 }
 

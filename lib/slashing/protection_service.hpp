@@ -87,6 +87,8 @@ class ProtectionService final : public SlashingProtection {
   void writer_loop();
   /// Under queue_mutex_: whether queued messages should be decided now (the deferral is over).
   bool batch_due(std::chrono::steady_clock::time_point now) const;
+  /// Under queue_mutex_: the body of expedite().
+  void expedite_locked();
   void decide_batch(std::vector<Pending>& batch);
   void deadline_loop();
   void prune_loop();

@@ -41,7 +41,7 @@ class Backend : public ::testing::TestWithParam<std::string> {
 }  // namespace
 
 INSTANTIATE_TEST_SUITE_P(SlashingProtection, Backend, ::testing::Values("sqlite", "postgres"),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& test) { return test.param; });
 
 TEST_P(Backend, Scenarios) {
   for (bool minified : {false, true})
